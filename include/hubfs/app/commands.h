@@ -1,0 +1,25 @@
+// The hubfs subcommands. Each returns the process exit code and prints its own messages.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace hubfs::app {
+
+struct MountArgs {
+  std::string mountpoint;
+  std::string config_path;  // empty: the default search (config.h)
+  std::string cache_dir;    // overrides the configuration's
+  std::vector<std::string> fuse_options;
+  bool foreground = false;
+  bool debug = false;
+};
+
+// Mounts and serves until unmounted. Without `foreground`, returns in the parent as soon as the
+// mount is ready (0) or has failed (1, with the reason on stderr); the daemon keeps serving.
+int RunMount(const MountArgs& args);
+
+// Unmounts a hubfs mount point.
+int RunUmount(const std::string& mountpoint);
+
+}  // namespace hubfs::app

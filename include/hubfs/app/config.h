@@ -1,0 +1,54 @@
+// hubfs configuration: one TOML file (docs/configuration.md).
+//
+//   cache_dir = "/var/cache/hubfs"   # default: $XDG_CACHE_HOME/hubfs or ~/.cache/hubfs
+//   metadata_ttl = "10m"             # how long a fetched manifest is used without asking again
+//   log_file = "/var/log/hubfs.log"  # default: stderr (foreground) or <cache_dir>/hubfs.log
+//   log_level = "info"
+//   [[hub]]
+//   type = "onnx"  name = "onnx"  repo = "onnx/models:main"  raw_base = "…"  media_base = "…"
+//
+// Unknown keys are errors, so a typo never silently falls back to a default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hubfs/core/logging.h"
+#include "hubfs/core/result.h"
+#include "hubfs/hubs/onnx/onnx_hub.h"
+
+namespace hubfs::app {
+
+struct HubConfig {
+  std::string type;  // "onnx"
+  std::string name;  // folder in the mount
+  hubs::onnx::OnnxHubOptions onnx;
+};
+
+struct Config {
+  std::string source;       // the file it came from, or "built-in defaults"
+  std::string cache_dir;
+  int64_t metadata_ttl = 600;
+  std::string log_file;
+  log::Level log_level = log::Level::kInfo;
+  std::vector<HubConfig> hubs;
+};
+
+// Parses configuration text. Errors name `origin`, the line and the key.
+Result<Config> ParseConfig(std::string_view text, const std::string& origin);
+
+// Loads `path`; with an empty path, the first of $XDG_CONFIG_HOME/hubfs/config.toml (or
+// ~/.config/hubfs/config.toml) and /etc/hubfs/config.toml that exists, else the built-in defaults
+// (the public ONNX Model Hub).
+Result<Config> LoadConfig(const std::string& path);
+
+// The default cache folder: $XDG_CACHE_HOME/hubfs, else $HOME/.cache/hubfs.
+std::string DefaultCacheDir();
+
+// Parses "90", "90s", "10m", "2h", "1d" into seconds.
+std::optional<int64_t> ParseDuration(std::string_view text);
+
+}  // namespace hubfs::app

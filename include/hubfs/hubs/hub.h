@@ -1,0 +1,68 @@
+// Hub: one configured model hub or store, seen as a tree of entries below its folder.
+//
+// A hub adapter describes what to fetch and parses what came back; it never touches curl, LMDB,
+// inodes or errno. Documents it reads (manifests, listings) come through a DocumentSource, which
+// the fs layer backs with the metadata cache so a hub still lists while its server is down.
+//
+// Thread-safety: List() may be called from any thread, one call at a time per hub.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hubfs/core/result.h"
+#include "hubfs/core/sha256.h"
+
+namespace hubfs::hubs {
+
+// Where a file's bytes come from and how to check them.
+struct RemoteObject {
+  std::string url;
+  std::optional<uint64_t> size;   // published size; nullopt when the hub does not say
+  std::optional<Digest> sha256;   // published whole-file digest; nullopt: pinned on first use
+};
+
+enum class EntryKind { kDirectory, kFile, kSymlink };
+
+// One entry of a listing. `path` is relative to the hub's folder and every component has passed
+// IsSafeName. Parent directories are implied.
+struct Entry {
+  std::vector<std::string> path;
+  EntryKind kind = EntryKind::kFile;
+  std::optional<RemoteObject> remote;  // kFile with downloadable content
+  std::string content;                 // kFile without remote: the bytes; kSymlink: the target
+};
+
+struct Listing {
+  std::vector<Entry> entries;
+  int64_t mtime = 0;  // seconds since the epoch: when the listing's source was fetched
+};
+
+// Documents (manifests, listings) by URL, through the metadata cache.
+class DocumentSource {
+ public:
+  struct Document {
+    std::string body;
+    int64_t fetched_at = 0;   // when the server last confirmed this body
+    bool stale = false;       // served from cache because the server could not be asked
+    std::string stale_reason; // why, when stale
+  };
+  virtual ~DocumentSource() = default;
+  // Returns the document, from cache when fresh or when the server fails; an error only when
+  // neither the server nor the cache can provide it.
+  virtual Result<Document> Get(const std::string& url) = 0;
+};
+
+class Hub {
+ public:
+  virtual ~Hub() = default;
+  // The hub's folder name in the mount (already checked with IsSafeName).
+  virtual const std::string& name() const = 0;
+  // Reads the hub's index and returns its tree. Unusable or hostile index entries are skipped
+  // with a logged warning; an error means nothing could be listed.
+  virtual Result<Listing> List() = 0;
+};
+
+}  // namespace hubfs::hubs

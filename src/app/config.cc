@@ -1,0 +1,193 @@
+#include "hubfs/app/config.h"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "hubfs/core/names.h"
+
+namespace hubfs::app {
+namespace {
+
+std::string Where(const std::string& origin, const toml::node& node) {
+  return origin + ":" + std::to_string(node.source().begin.line);
+}
+
+Status Invalid(const std::string& origin, const toml::node& node, const std::string& what) {
+  return Status::InvalidArgument(Where(origin, node) + ": " + what);
+}
+
+Result<std::string> GetString(const std::string& origin, const toml::table& table,
+                              const std::string& key, const std::string& fallback) {
+  const toml::node* node = table.get(key);
+  if (!node) return fallback;
+  if (!node->is_string()) return Invalid(origin, *node, "'" + key + "' must be a string");
+  return std::string(*node->as_string());
+}
+
+Status CheckKeys(const std::string& origin, const toml::table& table,
+                 const std::set<std::string>& allowed, const std::string& where) {
+  for (const auto& [key, node] : table) {
+    if (!allowed.count(std::string(key.str()))) {
+      return Invalid(origin, node, "unknown key '" + std::string(key.str()) + "'" + where);
+    }
+  }
+  return Status();
+}
+
+Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size_t index) {
+  HubConfig hub;
+  const std::string where = " in [[hub]] #" + std::to_string(index + 1);
+  HUBFS_ASSIGN_OR_RETURN(hub.type, GetString(origin, t, "type", ""));
+  if (hub.type.empty()) return Invalid(origin, t, "'type' is required" + where);
+  if (hub.type != "onnx") {
+    return Invalid(origin, *t.get("type"),
+                   "unknown hub type '" + hub.type + "'" + where + " (supported: onnx)");
+  }
+  HUBFS_RETURN_IF_ERROR(
+      CheckKeys(origin, t, {"type", "name", "repo", "raw_base", "media_base"}, where));
+  HUBFS_ASSIGN_OR_RETURN(hub.name, GetString(origin, t, "name", hub.type));
+  if (!IsSafeName(hub.name) || hub.name == "." || hub.name == "..") {
+    return Invalid(origin, t, "'name' must be a plain folder name" + where);
+  }
+  HUBFS_ASSIGN_OR_RETURN(std::string repo, GetString(origin, t, "repo", "onnx/models:main"));
+  auto spec = hubs::onnx::ParseRepoSpec(repo);
+  if (!spec) return Invalid(origin, t.get("repo") ? *t.get("repo") : t, spec.error().message() + where);
+  hub.onnx.name = hub.name;
+  hub.onnx.repo = *spec;
+  HUBFS_ASSIGN_OR_RETURN(hub.onnx.raw_base, GetString(origin, t, "raw_base", hub.onnx.raw_base));
+  HUBFS_ASSIGN_OR_RETURN(hub.onnx.media_base, GetString(origin, t, "media_base", hub.onnx.media_base));
+  for (const char* key : {"raw_base", "media_base"}) {
+    std::string url = key == std::string("raw_base") ? hub.onnx.raw_base : hub.onnx.media_base;
+    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+      return Invalid(origin, t.get(key) ? *t.get(key) : t,
+                     std::string("'") + key + "' must be an http:// or https:// URL" + where);
+    }
+  }
+  return hub;
+}
+
+Config Defaults() {
+  Config c;
+  c.source = "built-in defaults";
+  HubConfig onnx;
+  onnx.type = "onnx";
+  onnx.name = "onnx";
+  onnx.onnx.name = "onnx";
+  onnx.onnx.repo = {"onnx", "models", "main"};
+  c.hubs.push_back(onnx);
+  return c;
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+std::optional<int64_t> ParseDuration(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  int64_t unit = 1;
+  switch (text.back()) {
+    case 's': unit = 1; text.remove_suffix(1); break;
+    case 'm': unit = 60; text.remove_suffix(1); break;
+    case 'h': unit = 3600; text.remove_suffix(1); break;
+    case 'd': unit = 86400; text.remove_suffix(1); break;
+    default: break;
+  }
+  if (text.empty() || text.size() > 12) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value * unit;
+}
+
+std::string DefaultCacheDir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/hubfs";
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : "/tmp") + "/.cache/hubfs";
+}
+
+Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    return Status::InvalidArgument(origin + ":" + std::to_string(e.source().begin.line) + ": " +
+                                   std::string(e.description()));
+  }
+  Config c;
+  c.source = origin;
+  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, root,
+                                  {"cache_dir", "metadata_ttl", "log_file", "log_level", "hub"}, ""));
+  HUBFS_ASSIGN_OR_RETURN(c.cache_dir, GetString(origin, root, "cache_dir", ""));
+  HUBFS_ASSIGN_OR_RETURN(c.log_file, GetString(origin, root, "log_file", ""));
+  if (const toml::node* ttl = root.get("metadata_ttl")) {
+    std::optional<int64_t> seconds;
+    if (ttl->is_integer()) seconds = ttl->as_integer()->get();
+    if (ttl->is_string()) seconds = ParseDuration(ttl->as_string()->get());
+    if (!seconds || *seconds < 0) {
+      return Invalid(origin, *ttl, "'metadata_ttl' must be a duration like \"90s\", \"10m\", \"1h\"");
+    }
+    c.metadata_ttl = *seconds;
+  }
+  if (const toml::node* level = root.get("log_level")) {
+    if (!level->is_string() || !log::ParseLevel(level->as_string()->get(), &c.log_level)) {
+      return Invalid(origin, *level, "'log_level' must be one of debug, info, warn, error");
+    }
+  }
+  if (const toml::node* hubs = root.get("hub")) {
+    const toml::array* array = hubs->as_array();
+    if (!array) return Invalid(origin, *hubs, "'hub' must be written as [[hub]] tables");
+    std::set<std::string> names;
+    for (size_t i = 0; i < array->size(); ++i) {
+      const toml::table* t = (*array)[i].as_table();
+      if (!t) return Invalid(origin, (*array)[i], "each [[hub]] must be a table");
+      HUBFS_ASSIGN_OR_RETURN(HubConfig hub, ParseHub(origin, *t, i));
+      if (!names.insert(hub.name).second) {
+        return Invalid(origin, *t, "two hubs are named '" + hub.name + "'; give one a different 'name'");
+      }
+      c.hubs.push_back(std::move(hub));
+    }
+  }
+  // A file that only sets options (cache_dir, say) still mounts the public hubs.
+  if (c.hubs.empty()) c.hubs = Defaults().hubs;
+  return c;
+}
+
+Result<Config> LoadConfig(const std::string& path) {
+  std::string chosen = path;
+  if (chosen.empty()) {
+    const char* xdg = std::getenv("XDG_CONFIG_HOME");
+    const char* home = std::getenv("HOME");
+    std::string user = xdg && *xdg ? std::string(xdg) + "/hubfs/config.toml"
+                                   : std::string(home ? home : "") + "/.config/hubfs/config.toml";
+    for (const std::string& candidate : {user, std::string("/etc/hubfs/config.toml")}) {
+      if (FileExists(candidate)) {
+        chosen = candidate;
+        break;
+      }
+    }
+  }
+  Config config;
+  if (chosen.empty()) {
+    config = Defaults();
+  } else {
+    std::ifstream in(chosen);
+    if (!in) return Status::InvalidArgument("cannot read configuration file " + chosen);
+    std::stringstream text;
+    text << in.rdbuf();
+    HUBFS_ASSIGN_OR_RETURN(config, ParseConfig(text.str(), chosen));
+  }
+  if (config.cache_dir.empty()) config.cache_dir = DefaultCacheDir();
+  return config;
+}
+
+}  // namespace hubfs::app

@@ -1,0 +1,43 @@
+// hubfs: model hubs as read-only folders. The command line; see `hubfs --help`.
+#include <CLI/CLI.hpp>
+
+#include "hubfs/app/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "hubfs mounts model hubs (the ONNX Model Hub and others) as read-only folders.\n"
+      "Files download on first read, are verified against the hub's sha256 and stay in a\n"
+      "persistent cache, so any program can open models as plain paths.",
+      "hubfs"};
+  app.set_version_flag("--version", std::string("hubfs ") + HUBFS_VERSION);
+  app.require_subcommand(1);
+
+  hubfs::app::MountArgs mount;
+  CLI::App* mount_cmd = app.add_subcommand("mount", "Mount every configured hub at MOUNTPOINT");
+  mount_cmd->add_option("MOUNTPOINT", mount.mountpoint, "An existing, empty folder")->required();
+  mount_cmd->add_option("--config,-c", mount.config_path,
+                        "Configuration file (default: ~/.config/hubfs/config.toml, then "
+                        "/etc/hubfs/config.toml, else the public hubs)");
+  mount_cmd->add_option("--cache-dir", mount.cache_dir,
+                        "Cache folder (default: cache_dir from the configuration, else "
+                        "$XDG_CACHE_HOME/hubfs or ~/.cache/hubfs)");
+  mount_cmd->add_flag("--foreground,-f", mount.foreground,
+                      "Stay in the foreground and log to stderr (default: detach once mounted)");
+  mount_cmd->add_option("-o", mount.fuse_options,
+                        "FUSE mount options, e.g. -o allow_other (ro is always set)")
+      ->delimiter(',');
+  mount_cmd->add_flag("--debug", mount.debug, "Print every FUSE request (with --foreground)");
+  mount_cmd->footer(
+      "Without --foreground, hubfs returns once the mount is ready, or prints why it could not\n"
+      "mount and exits non-zero. The daemon then logs to <cache_dir>/hubfs.log.");
+
+  std::string umount_point;
+  CLI::App* umount_cmd = app.add_subcommand("umount", "Unmount a hubfs mount point");
+  umount_cmd->alias("unmount");
+  umount_cmd->add_option("MOUNTPOINT", umount_point, "The folder hubfs is mounted at")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  if (*mount_cmd) return hubfs::app::RunMount(mount);
+  if (*umount_cmd) return hubfs::app::RunUmount(umount_point);
+  return 1;
+}

@@ -1,0 +1,254 @@
+// `hubfs mount`: checks everything that can be checked before forking, so most mistakes are
+// reported by the command the user typed; then (unless --foreground) forks a daemon that builds
+// the filesystem, mounts, and tells the waiting parent "ready" or why it failed through a pipe.
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "hubfs/app/commands.h"
+#include "hubfs/app/config.h"
+#include "hubfs/cache/cache.h"
+#include "hubfs/core/logging.h"
+#include "hubfs/fs/blob_fetcher.h"
+#include "hubfs/fs/document_cache.h"
+#include "hubfs/fs/filesystem.h"
+#include "hubfs/fuse/fuse_mount.h"
+#include "hubfs/hubs/onnx/onnx_hub.h"
+#include "hubfs/net/curl_http_client.h"
+#include "mount_table.h"
+
+namespace hubfs::app {
+namespace {
+
+// Carries the daemon's start-up outcome to the waiting parent: one line, "OK" or the error.
+class ReadyPipe {
+ public:
+  ReadyPipe() = default;
+  ~ReadyPipe() { Close(); }
+  Status Create() {
+    if (::pipe2(fds_, O_CLOEXEC) != 0) return Status::FromErrno(errno, "pipe");
+    return Status();
+  }
+  void Report(const std::string& line) {
+    if (fds_[1] < 0) return;
+    std::string msg = line + "\n";
+    ssize_t ignored = ::write(fds_[1], msg.data(), msg.size());
+    (void)ignored;
+    ::close(fds_[1]);
+    fds_[1] = -1;
+  }
+  std::string Wait() {
+    ::close(fds_[1]);
+    fds_[1] = -1;
+    std::string text;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::read(fds_[0], buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)) {
+      if (n > 0) text.append(buf, static_cast<size_t>(n));
+    }
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
+  }
+  void CloseReadEnd() {
+    if (fds_[0] >= 0) ::close(fds_[0]);
+    fds_[0] = -1;
+  }
+  void Close() {
+    CloseReadEnd();
+    if (fds_[1] >= 0) ::close(fds_[1]);
+    fds_[1] = -1;
+  }
+
+ private:
+  int fds_[2] = {-1, -1};
+};
+
+Result<std::string> Absolute(const std::string& path, const char* what) {
+  char resolved[PATH_MAX];
+  if (!::realpath(path.c_str(), resolved)) {
+    return Status::InvalidArgument(std::string(what) + " " + path + ": " + std::strerror(errno));
+  }
+  return std::string(resolved);
+}
+
+// Everything that can be wrong before we fork.
+Status Preflight(const std::string& mountpoint) {
+  struct stat st {};
+  if (::stat(mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Status::InvalidArgument("mount point " + mountpoint + " is not a folder");
+  }
+  if (auto fstype = MountedFsType(mountpoint)) {
+    return Status::FailedPrecondition("mount point " + mountpoint + " is busy: " + *fstype +
+                                      " is already mounted there (hubfs umount " + mountpoint + ")");
+  }
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+    return Status::FailedPrecondition(std::string("/dev/fuse is not usable: ") + std::strerror(errno) +
+                                      " (load the fuse module; in a container add --device /dev/fuse)");
+  }
+  return Status();
+}
+
+// The mount's components, in construction order; members are destroyed in reverse, which is
+// the shutdown order: FUSE session, filesystem, fetcher, hubs, documents, cache, HTTP.
+struct Daemon {
+  net::CurlGlobal curl_global;
+  std::unique_ptr<net::CurlHttpClient> http;
+  std::unique_ptr<cache::Cache> cache;
+  std::unique_ptr<fs::CachedDocumentSource> documents;
+  std::vector<std::unique_ptr<hubs::Hub>> hubs;
+  std::unique_ptr<fs::BlobFetcher> fetcher;
+  std::unique_ptr<fs::Filesystem> filesystem;
+  std::unique_ptr<fuse::FuseMount> mount;
+};
+
+Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::string& mountpoint) {
+  d.http = std::make_unique<net::CurlHttpClient>(net::CurlHttpClient::Options{});
+  auto cache = cache::Cache::Open(config.cache_dir);
+  if (!cache) return cache.error().WithContext("opening the cache " + config.cache_dir);
+  d.cache = std::move(cache).value();
+  d.documents = std::make_unique<fs::CachedDocumentSource>(*d.http, *d.cache, config.metadata_ttl);
+  std::vector<hubs::Hub*> hubs;
+  for (const HubConfig& hub : config.hubs) {
+    d.hubs.push_back(std::make_unique<hubs::onnx::OnnxHub>(hub.onnx, *d.documents));
+    hubs.push_back(d.hubs.back().get());
+  }
+  d.fetcher = std::make_unique<fs::BlobFetcher>(*d.http, *d.cache);
+  fs::FsOptions fs_options;
+  fs_options.uid = ::getuid();
+  fs_options.gid = ::getgid();
+  d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.fetcher, fs_options);
+  d.filesystem->Load();
+  fuse::MountOptions mount_options;
+  mount_options.mountpoint = mountpoint;
+  mount_options.fuse_options = args.fuse_options;
+  mount_options.debug = args.debug;
+  auto mount = fuse::FuseMount::Mount(*d.filesystem, mount_options);
+  if (!mount) return mount.error();
+  d.mount = std::move(mount).value();
+  return Status();
+}
+
+void DetachStdio() {
+  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null < 0) return;
+  ::dup2(null, STDIN_FILENO);
+  ::dup2(null, STDOUT_FILENO);
+  ::dup2(null, STDERR_FILENO);
+  if (null > STDERR_FILENO) ::close(null);
+}
+
+}  // namespace
+
+int RunMount(const MountArgs& args) {
+  auto config = LoadConfig(args.config_path);
+  if (!config) {
+    std::fprintf(stderr, "hubfs mount: %s\n", config.error().message().c_str());
+    return 1;
+  }
+  if (!args.cache_dir.empty()) config->cache_dir = args.cache_dir;
+  auto mountpoint = Absolute(args.mountpoint, "mount point");
+  Status pre = mountpoint ? Preflight(*mountpoint) : mountpoint.error();
+  if (pre.ok()) {
+    if (::mkdir(config->cache_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      pre = Status::FromErrno(errno, "cannot create the cache folder " + config->cache_dir);
+    }
+  }
+  if (!pre.ok()) {
+    std::fprintf(stderr, "hubfs mount: %s\n", pre.message().c_str());
+    return 1;
+  }
+  if (auto abs = Absolute(config->cache_dir, "cache folder")) config->cache_dir = *abs;
+  log::SetLevel(config->log_level);
+
+  ReadyPipe ready;
+  if (!args.foreground) {
+    if (Status s = ready.Create(); !s.ok()) {
+      std::fprintf(stderr, "hubfs mount: %s\n", s.message().c_str());
+      return 1;
+    }
+    log::Flush();
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      std::fprintf(stderr, "hubfs mount: fork: %s\n", std::strerror(errno));
+      return 1;
+    }
+    if (pid > 0) {
+      std::string outcome = ready.Wait();
+      if (outcome == "OK") return 0;
+      if (outcome.empty()) outcome = "the daemon exited during start-up (see its log)";
+      std::fprintf(stderr, "hubfs mount: %s\n", outcome.c_str());
+      ::waitpid(pid, nullptr, WNOHANG);
+      return 1;
+    }
+    ready.CloseReadEnd();
+    ::setsid();
+    if (::chdir("/") != 0) {
+      // Not fatal: every path we use is absolute.
+    }
+    const std::string log_file =
+        config->log_file.empty() ? config->cache_dir + "/hubfs.log" : config->log_file;
+    log::LogToFile(log_file);
+  } else if (!config->log_file.empty()) {
+    log::LogToFile(config->log_file);
+  }
+
+  HUBFS_LOG_INFO("hubfs {} mounting {} hub(s) from {} at {}, cache {}", HUBFS_VERSION,
+                 config->hubs.size(), config->source, *mountpoint, config->cache_dir);
+  Daemon daemon;
+  Status started = Start(daemon, *config, args, *mountpoint);
+  if (!started.ok()) {
+    HUBFS_LOG_ERROR("mount failed: {}", started.ToString());
+    if (args.foreground) std::fprintf(stderr, "hubfs mount: %s\n", started.message().c_str());
+    ready.Report(started.message());
+    return 1;
+  }
+  HUBFS_LOG_INFO("mounted at {}", *mountpoint);
+  if (!args.foreground) {
+    ready.Report("OK");
+    DetachStdio();
+  }
+  Status served = daemon.mount->Serve();
+  HUBFS_LOG_INFO("unmounting {}", *mountpoint);
+  if (!served.ok()) {
+    HUBFS_LOG_ERROR("{}", served.ToString());
+    return 1;
+  }
+  return 0;
+}
+
+int RunUmount(const std::string& path) {
+  auto mountpoint = Absolute(path, "mount point");
+  if (!mountpoint) {
+    std::fprintf(stderr, "hubfs umount: %s\n", mountpoint.error().message().c_str());
+    return 1;
+  }
+  auto fstype = MountedFsType(*mountpoint);
+  if (!fstype || *fstype != "fuse.hubfs") {
+    std::fprintf(stderr, "hubfs umount: %s is not a hubfs mount point\n", mountpoint->c_str());
+    return 1;
+  }
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execlp("fusermount3", "fusermount3", "-u", mountpoint->c_str(), static_cast<char*>(nullptr));
+    std::fprintf(stderr, "hubfs umount: cannot run fusermount3: %s\n", std::strerror(errno));
+    ::_exit(127);
+  }
+  int status = 0;
+  if (pid < 0 || ::waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    std::fprintf(stderr, "hubfs umount: unmounting %s failed (is a process still using it?)\n",
+                 mountpoint->c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace hubfs::app

@@ -1,0 +1,49 @@
+#include "mount_table.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace hubfs::app {
+namespace {
+
+bool IsOctal(char c) { return c >= '0' && c <= '7'; }
+
+// mountinfo escapes space, tab, newline and backslash as \ooo octal.
+std::string Unescape(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size() && IsOctal(field[i + 1]) &&
+        IsOctal(field[i + 2]) && IsOctal(field[i + 3])) {
+      out.push_back(static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
+                                      (field[i + 3] - '0')));
+      i += 3;
+    } else {
+      out.push_back(field[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> MountedFsType(const std::string& path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::optional<std::string> found;
+  while (std::getline(in, line)) {
+    // id parent major:minor root mountpoint options [optional fields] - fstype source superopts
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, mountpoint;
+    fields >> id >> parent >> dev >> root >> mountpoint;
+    if (Unescape(mountpoint) != path) continue;
+    std::string word;
+    while (fields >> word && word != "-") {
+    }
+    std::string fstype;
+    fields >> fstype;
+    found = fstype;  // the last entry wins: it is the one on top
+  }
+  return found;
+}
+
+}  // namespace hubfs::app

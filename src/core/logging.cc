@@ -1,0 +1,62 @@
+#include "hubfs/core/logging.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+
+namespace hubfs::log {
+namespace {
+
+std::atomic<Level> g_level{Level::kInfo};
+
+spdlog::level::level_enum ToSpd(Level level) {
+  switch (level) {
+    case Level::kDebug: return spdlog::level::debug;
+    case Level::kInfo: return spdlog::level::info;
+    case Level::kWarn: return spdlog::level::warn;
+    case Level::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+std::shared_ptr<spdlog::logger>& Logger() {
+  static std::shared_ptr<spdlog::logger> logger = [] {
+    auto l = spdlog::stderr_logger_mt("hubfs");
+    l->set_pattern("%Y-%m-%d %H:%M:%S.%e hubfs[%P] %^%l%$ %v");
+    l->set_level(spdlog::level::debug);
+    return l;
+  }();
+  return logger;
+}
+
+}  // namespace
+
+void LogToFile(const std::string& path) {
+  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+  auto logger = std::make_shared<spdlog::logger>("hubfs-file", sink);
+  logger->set_pattern("%Y-%m-%d %H:%M:%S.%e hubfs[%P] %l %v");
+  logger->set_level(spdlog::level::debug);
+  logger->flush_on(spdlog::level::debug);
+  Logger() = logger;
+}
+
+void SetLevel(Level level) { g_level = level; }
+
+bool ParseLevel(std::string_view text, Level* level) {
+  if (text == "debug") *level = Level::kDebug;
+  else if (text == "info") *level = Level::kInfo;
+  else if (text == "warn" || text == "warning") *level = Level::kWarn;
+  else if (text == "error") *level = Level::kError;
+  else return false;
+  return true;
+}
+
+bool Enabled(Level level) { return level >= g_level.load(std::memory_order_relaxed); }
+
+void Write(Level level, std::string_view message) { Logger()->log(ToSpd(level), "{}", message); }
+
+void Flush() { Logger()->flush(); }
+
+}  // namespace hubfs::log

@@ -1,0 +1,180 @@
+#include "hubfs/fs/filesystem.h"
+
+#include <sys/stat.h>
+
+#include <cstring>
+#include <ctime>
+
+#include "hubfs/core/logging.h"
+
+namespace hubfs::fs {
+
+struct Filesystem::OpenFile {
+  const Node* node = nullptr;
+  std::mutex mu;                             // guards blob
+  std::shared_ptr<cache::BlobFile> blob;     // set on first read of remote content
+};
+
+Filesystem::Filesystem(std::vector<hubs::Hub*> hubs, BlobFetcher& fetcher, FsOptions options)
+    : hubs_(std::move(hubs)), fetcher_(fetcher), options_(options),
+      tree_(std::make_shared<Tree>(static_cast<int64_t>(std::time(nullptr)))) {}
+
+void Filesystem::Load() {
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  auto tree = std::make_shared<Tree>(now);
+  for (hubs::Hub* hub : hubs_) {
+    auto listing = hub->List();
+    if (!listing) {
+      HUBFS_LOG_ERROR("hub {}: cannot list: {}", hub->name(), listing.error().ToString());
+      tree->AddHubError(hub->name(),
+                        "hubfs could not list the hub '" + hub->name() + "'.\n\n" +
+                            listing.error().message() +
+                            "\n\nNothing is cached for it yet. Check the hub's URLs in the "
+                            "configuration and that the server is reachable, then remount.",
+                        now);
+      continue;
+    }
+    std::vector<std::string> warnings;
+    tree->AddHub(hub->name(), *listing, &warnings);
+    for (const auto& w : warnings) HUBFS_LOG_WARN("hub {}: {}", hub->name(), w);
+  }
+  tree->Finish();
+  tree_ = std::move(tree);
+}
+
+Attr Filesystem::AttrOf(const Node& node) const {
+  Attr a;
+  a.ino = node.id;
+  a.size = node.size;
+  a.mtime = node.mtime;
+  a.uid = options_.uid;
+  a.gid = options_.gid;
+  switch (node.kind) {
+    case hubs::EntryKind::kDirectory:
+      a.mode = S_IFDIR | 0555;
+      a.nlink = 2;
+      break;
+    case hubs::EntryKind::kFile:
+      a.mode = S_IFREG | 0444;
+      break;
+    case hubs::EntryKind::kSymlink:
+      a.mode = S_IFLNK | 0777;
+      break;
+  }
+  return a;
+}
+
+Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name) {
+  const Node* dir = tree_->Get(parent);
+  if (!dir) return Status::NotFound("no inode " + std::to_string(parent));
+  if (dir->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
+  const Node* child = tree_->Child(parent, name);
+  if (!child) return Status::NotFound(std::string(name));
+  std::lock_guard lock(mu_);
+  lookups_[child->id]++;
+  return AttrOf(*child);
+}
+
+void Filesystem::Forget(NodeId ino, uint64_t count) {
+  std::lock_guard lock(mu_);
+  auto it = lookups_.find(ino);
+  if (it == lookups_.end()) return;
+  it->second = it->second > count ? it->second - count : 0;
+  if (it->second == 0) lookups_.erase(it);
+}
+
+uint64_t Filesystem::LookupCount(NodeId ino) const {
+  std::lock_guard lock(mu_);
+  auto it = lookups_.find(ino);
+  return it == lookups_.end() ? 0 : it->second;
+}
+
+Result<Attr> Filesystem::GetAttr(NodeId ino) {
+  const Node* node = tree_->Get(ino);
+  if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  return AttrOf(*node);
+}
+
+Status Filesystem::ReadDir(NodeId ino, uint64_t offset,
+                           const std::function<bool(const DirEntry&, uint64_t)>& add) {
+  const Node* dir = tree_->Get(ino);
+  if (!dir) return Status::NotFound("no inode " + std::to_string(ino));
+  if (dir->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
+  const uint64_t total = dir->children.size() + 2;
+  for (uint64_t i = offset; i < total; ++i) {
+    DirEntry entry;
+    if (i == 0) {
+      entry = {".", dir->id, S_IFDIR};
+    } else if (i == 1) {
+      entry = {"..", dir->parent, S_IFDIR};
+    } else {
+      const Node* child = tree_->Get(dir->children[i - 2]);
+      entry = {child->name, child->id, AttrOf(*child).mode};
+    }
+    if (!add(entry, i + 1)) break;
+  }
+  return Status();
+}
+
+Result<std::string> Filesystem::ReadLink(NodeId ino) {
+  const Node* node = tree_->Get(ino);
+  if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  if (node->kind != hubs::EntryKind::kSymlink) return Status::InvalidArgument("not a symlink");
+  return node->content;
+}
+
+Result<OpenResult> Filesystem::Open(NodeId ino) {
+  const Node* node = tree_->Get(ino);
+  if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  if (node->kind != hubs::EntryKind::kFile) return Status::InvalidArgument("not a file");
+  auto file = std::make_shared<OpenFile>();
+  file->node = node;
+  std::lock_guard lock(mu_);
+  uint64_t handle = next_handle_++;
+  handles_.emplace(handle, std::move(file));
+  // Content is immutable for the life of the tree: verified blobs and generated text.
+  return OpenResult{handle, true};
+}
+
+std::shared_ptr<Filesystem::OpenFile> Filesystem::FindHandle(uint64_t handle) const {
+  std::lock_guard lock(mu_);
+  auto it = handles_.find(handle);
+  return it == handles_.end() ? nullptr : it->second;
+}
+
+Result<size_t> Filesystem::Read(uint64_t handle, uint64_t offset, size_t size, char* buf) {
+  auto file = FindHandle(handle);
+  if (!file) return Status::InvalidArgument("unknown file handle");
+  const Node& node = *file->node;
+  if (!node.remote) {
+    if (offset >= node.content.size()) return size_t{0};
+    size_t n = std::min<uint64_t>(size, node.content.size() - offset);
+    std::memcpy(buf, node.content.data() + offset, n);
+    return n;
+  }
+  std::shared_ptr<cache::BlobFile> blob;
+  {
+    std::lock_guard lock(file->mu);
+    blob = file->blob;
+  }
+  if (!blob) {
+    auto fetched = fetcher_.Get(*node.remote);  // no lock held: may take long
+    if (!fetched) return fetched.error();
+    blob = *fetched;
+    std::lock_guard lock(file->mu);
+    file->blob = blob;
+  }
+  return blob->ReadAt(offset, buf, size);
+}
+
+void Filesystem::Release(uint64_t handle) {
+  std::lock_guard lock(mu_);
+  handles_.erase(handle);
+}
+
+FsStats Filesystem::Stats() const {
+  std::lock_guard lock(mu_);
+  return FsStats{tree_->size(), handles_.size()};
+}
+
+}  // namespace hubfs::fs

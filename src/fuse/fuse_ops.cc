@@ -1,0 +1,191 @@
+#include "fuse_ops.h"
+
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cerrno>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "hubfs/core/logging.h"
+#include "hubfs/fs/errno_map.h"
+#include "hubfs/fs/filesystem.h"
+
+namespace hubfs::fuse {
+namespace {
+
+fs::Filesystem& Fs(fuse_req_t req) { return *static_cast<fs::Filesystem*>(fuse_req_userdata(req)); }
+
+// Replies with the errno for `status`. Failures a user must hear about (I/O, integrity,
+// permission) are logged here, once, with the operation and inode.
+void ReplyError(fuse_req_t req, const char* op, fuse_ino_t ino, const Status& status) {
+  int err = fs::ErrnoFor(status);
+  if (err != ENOENT && err != EINVAL) {
+    HUBFS_LOG_ERROR("{} inode {}: {} (errno {})", op, ino, status.ToString(), err);
+  }
+  fuse_reply_err(req, err);
+}
+
+// Runs `body`, which computes a result and replies; an exception escaping it (which the core does
+// not throw on purpose) still yields exactly one reply, as long as `body` had not replied yet.
+// Bodies therefore reply only as their very last step.
+template <typename Body>
+void Dispatch(fuse_req_t req, const char* op, fuse_ino_t ino, Body&& body) {
+  try {
+    body();
+  } catch (const std::bad_alloc&) {
+    HUBFS_LOG_ERROR("{} inode {}: out of memory", op, ino);
+    fuse_reply_err(req, ENOMEM);
+  } catch (const std::exception& e) {
+    HUBFS_LOG_ERROR("{} inode {}: internal error: {}", op, ino, e.what());
+    fuse_reply_err(req, EIO);
+  } catch (...) {
+    HUBFS_LOG_ERROR("{} inode {}: unknown internal error", op, ino);
+    fuse_reply_err(req, EIO);
+  }
+}
+
+struct stat ToStat(const fs::Attr& a) {
+  struct stat st {};
+  st.st_ino = a.ino;
+  st.st_mode = a.mode;
+  st.st_nlink = a.nlink;
+  st.st_size = static_cast<off_t>(a.size);
+  st.st_uid = a.uid;
+  st.st_gid = a.gid;
+  st.st_blksize = 1 << 20;
+  st.st_blocks = static_cast<blkcnt_t>((a.size + 511) / 512);
+  st.st_mtim.tv_sec = a.mtime;
+  st.st_ctim.tv_sec = a.mtime;
+  st.st_atim.tv_sec = a.mtime;
+  return st;
+}
+
+void OnLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
+  Dispatch(req, "lookup", parent, [&] {
+    fs::Filesystem& fs = Fs(req);
+    auto attr = fs.Lookup(parent, name);
+    fuse_entry_param e{};
+    if (!attr) {
+      if (!attr.error().IsNotFound()) return ReplyError(req, "lookup", parent, attr.error());
+      // A negative entry: the kernel remembers the miss for negative_timeout seconds.
+      e.ino = 0;
+      e.entry_timeout = fs.options().negative_timeout;
+      fuse_reply_entry(req, &e);
+      return;
+    }
+    e.ino = attr->ino;
+    e.attr = ToStat(*attr);
+    e.attr_timeout = fs.options().entry_timeout;
+    e.entry_timeout = fs.options().entry_timeout;
+    if (fuse_reply_entry(req, &e) != 0) fs.Forget(attr->ino, 1);  // the kernel did not take it
+  });
+}
+
+void OnForget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup) {
+  Fs(req).Forget(ino, nlookup);
+  fuse_reply_none(req);
+}
+
+void OnForgetMulti(fuse_req_t req, size_t count, fuse_forget_data* forgets) {
+  for (size_t i = 0; i < count; ++i) Fs(req).Forget(forgets[i].ino, forgets[i].nlookup);
+  fuse_reply_none(req);
+}
+
+void OnGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
+  Dispatch(req, "getattr", ino, [&] {
+    auto attr = Fs(req).GetAttr(ino);
+    if (!attr) return ReplyError(req, "getattr", ino, attr.error());
+    struct stat st = ToStat(*attr);
+    fuse_reply_attr(req, &st, Fs(req).options().entry_timeout);
+  });
+}
+
+void OnReadLink(fuse_req_t req, fuse_ino_t ino) {
+  Dispatch(req, "readlink", ino, [&] {
+    auto target = Fs(req).ReadLink(ino);
+    if (!target) return ReplyError(req, "readlink", ino, target.error());
+    fuse_reply_readlink(req, target->c_str());
+  });
+}
+
+void OnReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  Dispatch(req, "readdir", ino, [&] {
+    std::vector<char> buf(size);
+    size_t used = 0;
+    Status s = Fs(req).ReadDir(ino, static_cast<uint64_t>(off),
+                               [&](const fs::DirEntry& entry, uint64_t next) {
+      struct stat st {};
+      st.st_ino = entry.ino;
+      st.st_mode = entry.mode;
+      size_t need = fuse_add_direntry(req, buf.data() + used, size - used, entry.name.c_str(),
+                                      &st, static_cast<off_t>(next));
+      if (need > size - used) return false;
+      used += need;
+      return true;
+    });
+    if (!s.ok()) return ReplyError(req, "readdir", ino, s);
+    fuse_reply_buf(req, buf.data(), used);
+  });
+}
+
+void OnOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Dispatch(req, "open", ino, [&] {
+    if ((fi->flags & O_ACCMODE) != O_RDONLY) return ReplyError(req, "open", ino, Status::PermissionDenied("read-only"));
+    auto opened = Fs(req).Open(ino);
+    if (!opened) return ReplyError(req, "open", ino, opened.error());
+    fi->fh = opened->handle;
+    fi->keep_cache = opened->keep_cache ? 1 : 0;
+    if (fuse_reply_open(req, fi) != 0) Fs(req).Release(opened->handle);
+  });
+}
+
+void OnRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
+  Dispatch(req, "read", ino, [&] {
+    std::vector<char> buf(size);
+    auto n = Fs(req).Read(fi->fh, static_cast<uint64_t>(off), size, buf.data());
+    if (!n) return ReplyError(req, "read", ino, n.error());
+    fuse_reply_buf(req, buf.data(), *n);
+  });
+}
+
+void OnRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  Fs(req).Release(fi->fh);
+  fuse_reply_err(req, 0);
+}
+
+void OnStatFs(fuse_req_t req, fuse_ino_t) {
+  Dispatch(req, "statfs", 0, [&] {
+    struct statvfs st {};
+    st.f_bsize = 4096;
+    st.f_frsize = 4096;
+    st.f_files = Fs(req).Stats().nodes;
+    st.f_namemax = 255;
+    fuse_reply_statfs(req, &st);
+  });
+}
+
+fuse_lowlevel_ops MakeOperations() {
+  fuse_lowlevel_ops ops{};
+  ops.lookup = OnLookup;
+  ops.forget = OnForget;
+  ops.forget_multi = OnForgetMulti;
+  ops.getattr = OnGetAttr;
+  ops.readlink = OnReadLink;
+  ops.readdir = OnReadDir;
+  ops.open = OnOpen;
+  ops.read = OnRead;
+  ops.release = OnRelease;
+  ops.statfs = OnStatFs;
+  return ops;
+}
+
+}  // namespace
+
+const fuse_lowlevel_ops& Operations() {
+  static const fuse_lowlevel_ops ops = MakeOperations();
+  return ops;
+}
+
+}  // namespace hubfs::fuse
