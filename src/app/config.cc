@@ -54,7 +54,10 @@ Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size
   if (!IsSafeName(hub.name) || hub.name == "." || hub.name == "..") {
     return Invalid(origin, t, "'name' must be a plain folder name" + where);
   }
-  HUBFS_ASSIGN_OR_RETURN(std::string repo, GetString(origin, t, "repo", "onnx/models:main"));
+  // Required: defaulting to the official zoo when someone points raw_base at their own server
+  // would silently mix two hubs.
+  if (!t.get("repo")) return Invalid(origin, t, "'repo' (owner/name[:ref]) is required" + where);
+  HUBFS_ASSIGN_OR_RETURN(std::string repo, GetString(origin, t, "repo", ""));
   auto spec = hubs::onnx::ParseRepoSpec(repo);
   if (!spec) return Invalid(origin, t.get("repo") ? *t.get("repo") : t, spec.error().message() + where);
   hub.onnx.name = hub.name;

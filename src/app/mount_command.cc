@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -149,6 +150,8 @@ void DetachStdio() {
 }  // namespace
 
 int RunMount(const MountArgs& args) {
+  // A peer that goes away (the waiting parent, a server) must give EPIPE, not kill the daemon.
+  std::signal(SIGPIPE, SIG_IGN);
   auto config = LoadConfig(args.config_path);
   if (!config) {
     std::fprintf(stderr, "hubfs mount: %s\n", config.error().message().c_str());

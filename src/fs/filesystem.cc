@@ -133,7 +133,8 @@ Result<OpenResult> Filesystem::Open(NodeId ino) {
   uint64_t handle = next_handle_++;
   handles_.emplace(handle, std::move(file));
   // Content is immutable for the life of the tree: verified blobs and generated text.
-  return OpenResult{handle, true};
+  const bool unknown_size = node->remote && !node->remote->size;
+  return OpenResult{handle, !unknown_size, unknown_size};
 }
 
 std::shared_ptr<Filesystem::OpenFile> Filesystem::FindHandle(uint64_t handle) const {

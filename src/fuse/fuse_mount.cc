@@ -35,6 +35,7 @@ Result<std::unique_ptr<FuseMount>> FuseMount::Mount(fs::Filesystem& fs, const Mo
   auto session = std::make_unique<Session>();
   session->max_threads = options.max_threads;
   session->se = fuse_session_new(&args, &Operations(), sizeof(fuse_lowlevel_ops), &fs);
+  fuse_opt_free_args(&args);  // the session keeps its own copies
   if (!session->se) {
     return Status::InvalidArgument("libfuse rejected the mount options '" + opts + "'");
   }

@@ -137,6 +137,7 @@ void OnOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
     if (!opened) return ReplyError(req, "open", ino, opened.error());
     fi->fh = opened->handle;
     fi->keep_cache = opened->keep_cache ? 1 : 0;
+    fi->direct_io = opened->direct_io ? 1 : 0;
     if (fuse_reply_open(req, fi) != 0) Fs(req).Release(opened->handle);
   });
 }

@@ -44,9 +44,9 @@ using std::chrono::milliseconds;
 char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(),
-                    [](char x, char y) { return AsciiLower(x) == AsciiLower(y); });
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return AsciiLower(x) == AsciiLower(y);
+         });
 }
 
 std::string_view TrimEol(std::string_view s) {
@@ -56,8 +56,8 @@ std::string_view TrimEol(std::string_view s) {
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' ||
-                        s.back() == '\n')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
     s.remove_suffix(1);
   }
   return s;
@@ -130,9 +130,9 @@ struct Transfer {
   const std::string* what = nullptr;  // "GET <url>" for messages
   ByteSink* sink = nullptr;           // null: Fetch, the body goes to response->body
   HttpResponse* response = nullptr;
-  Status abort;                       // why a callback stopped the transfer
-  bool begun = false;                 // the 2xx body has started (Start() ran)
-  bool delivered = false;             // the sink has seen a Write()
+  Status abort;            // why a callback stopped the transfer
+  bool begun = false;      // the 2xx body has started (Start() ran)
+  bool delivered = false;  // the sink has seen a Write()
   bool drain_limit_hit = false;
   uint64_t drained = 0;
 
@@ -233,7 +233,8 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
   try {
     return t->Body(std::string_view(data, length)) ? length : kAbortTransfer;
   } catch (const std::exception& e) {
-    t->abort = Status::Internal(fmt::format("{}: exception receiving body: {}", *t->what, e.what()));
+    t->abort =
+        Status::Internal(fmt::format("{}: exception receiving body: {}", *t->what, e.what()));
   } catch (...) {
     t->abort = Status::Internal(*t->what + ": unknown exception receiving body");
   }
@@ -280,9 +281,9 @@ Attempt FromCurl(CURLcode rc, CURL* easy, const char* errbuf, const std::string&
       curl_off_t connect_us = 0;
       curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
       code = Code::kDeadlineExceeded;
-      summary = connect_us == 0 ? std::string("connect timed out")
-                                : fmt::format("stalled (under 1 byte/s for {} s)",
-                                              stall_timeout.count());
+      summary = connect_us == 0
+                    ? std::string("connect timed out")
+                    : fmt::format("stalled (under 1 byte/s for {} s)", stall_timeout.count());
       break;
     }
     case CURLE_PARTIAL_FILE:
@@ -357,8 +358,7 @@ struct CurlHttpClient::Impl {
   CurlEasyPtr Acquire();
   void Release(CurlEasyPtr easy);
   Attempt Perform(CURL* easy, const HttpRequest& request, const std::string& url,
-                  const std::string& what, ByteSink* sink, HttpResponse* response,
-                  bool* delivered);
+                  const std::string& what, ByteSink* sink, HttpResponse* response, bool* delivered);
   CURLcode Configure(CURL* easy, const HttpRequest& request, Transfer* transfer,
                      curl_slist* headers, const std::string& range, char* errbuf);
   milliseconds RetryDelay(int retry, const Attempt& attempt) const;
@@ -403,9 +403,9 @@ void CurlHttpClient::Impl::Release(CurlEasyPtr easy) {
   // Pool full: `easy` is cleaned up here, outside the lock (it may close connections).
 }
 
-CURLcode CurlHttpClient::Impl::Configure(CURL* easy, const HttpRequest& request,
-                                         Transfer* transfer, curl_slist* headers,
-                                         const std::string& range, char* errbuf) {
+CURLcode CurlHttpClient::Impl::Configure(CURL* easy, const HttpRequest& request, Transfer* transfer,
+                                         curl_slist* headers, const std::string& range,
+                                         char* errbuf) {
   CURLcode rc = CURLE_OK;
   auto set = [&](CURLoption option, auto value) {
     if (rc == CURLE_OK) rc = curl_easy_setopt(easy, option, value);
@@ -421,7 +421,7 @@ CURLcode CurlHttpClient::Impl::Configure(CURL* easy, const HttpRequest& request,
   set(CURLOPT_PROTOCOLS_STR, "http,https");
   set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
 #else
-  set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));  // NOLINT
+  set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));        // NOLINT
   set(CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));  // NOLINT
 #endif
   set(CURLOPT_FOLLOWLOCATION, 1L);
@@ -517,7 +517,8 @@ Attempt CurlHttpClient::Impl::Perform(CURL* easy, const HttpRequest& request,
 }
 
 milliseconds CurlHttpClient::Impl::RetryDelay(int retry, const Attempt& attempt) const {
-  if (attempt.retry_after.count() > 0) return std::min(attempt.retry_after, options.retry_after_cap);
+  if (attempt.retry_after.count() > 0)
+    return std::min(attempt.retry_after, options.retry_after_cap);
   int64_t delay = std::max<int64_t>(0, options.backoff_base.count());
   const int64_t cap = std::max<int64_t>(0, options.backoff_cap.count());
   for (int i = 1; i < retry && delay < cap; ++i) delay *= 2;

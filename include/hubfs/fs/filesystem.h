@@ -51,6 +51,9 @@ struct DirEntry {
 struct OpenResult {
   uint64_t handle = 0;
   bool keep_cache = false;  // content is immutable: the kernel may keep its page cache
+  // The size is not published (st_size shows 0): the kernel must pass reads through to EOF
+  // instead of trusting st_size.
+  bool direct_io = false;
 };
 
 struct FsStats {
