@@ -183,6 +183,12 @@ Result<Config> LoadConfig(const std::string& path) {
   if (chosen.empty()) {
     config = Defaults();
   } else {
+    // A directory opens fine and reads as empty text, which would silently mean the defaults.
+    struct stat st {};
+    if (::stat(chosen.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      return Status::InvalidArgument("cannot read configuration file " + chosen +
+                                     ": it is a directory");
+    }
     std::ifstream in(chosen);
     if (!in) return Status::InvalidArgument("cannot read configuration file " + chosen);
     std::stringstream text;

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
 
   hubfs::app::MountArgs mount;
   CLI::App* mount_cmd = app.add_subcommand("mount", "Mount every configured hub at MOUNTPOINT");
-  mount_cmd->add_option("MOUNTPOINT", mount.mountpoint, "An existing, empty folder")->required();
+  mount_cmd->add_option("MOUNTPOINT", mount.mountpoint, "An existing folder (what it holds is hidden while mounted)")->required();
   mount_cmd->add_option("--config,-c", mount.config_path,
                         "Configuration file (default: ~/.config/hubfs/config.toml, then "
                         "/etc/hubfs/config.toml, else the public hubs)");

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -138,6 +139,16 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   return Status();
 }
 
+// Creates the cache folder and its parents (a fresh account has no ~/.cache); the cache itself
+// is private to the daemon's user.
+Status MakeCacheDir(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create the cache folder " + dir + ": " + ec.message());
+  if (::chmod(dir.c_str(), 0700) != 0) return Status::FromErrno(errno, "chmod 0700 " + dir);
+  return Status();
+}
+
 void DetachStdio() {
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) return;
@@ -158,18 +169,25 @@ int RunMount(const MountArgs& args) {
     return 1;
   }
   if (!args.cache_dir.empty()) config->cache_dir = args.cache_dir;
+  // Relative paths mean "from here"; the daemon works from "/", so resolve them now.
+  std::error_code ec;
+  config->cache_dir = std::filesystem::absolute(config->cache_dir, ec).lexically_normal();
+  if (!config->log_file.empty()) {
+    config->log_file = std::filesystem::absolute(config->log_file, ec).lexically_normal();
+  }
   auto mountpoint = Absolute(args.mountpoint, "mount point");
   Status pre = mountpoint ? Preflight(*mountpoint) : mountpoint.error();
-  if (pre.ok()) {
-    if (::mkdir(config->cache_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      pre = Status::FromErrno(errno, "cannot create the cache folder " + config->cache_dir);
-    }
-  }
+  if (pre.ok()) pre = MakeCacheDir(config->cache_dir);
+  // The log opens before the fork, so a bad log_file is reported by this command, and the
+  // detached daemon inherits the open file.
+  const std::string log_file = !config->log_file.empty() ? config->log_file
+                               : args.foreground       ? std::string()
+                                                       : config->cache_dir + "/hubfs.log";
+  if (pre.ok() && !log_file.empty()) pre = log::LogToFile(log_file);
   if (!pre.ok()) {
     std::fprintf(stderr, "hubfs mount: %s\n", pre.message().c_str());
     return 1;
   }
-  if (auto abs = Absolute(config->cache_dir, "cache folder")) config->cache_dir = *abs;
   log::SetLevel(config->log_level);
 
   ReadyPipe ready;
@@ -187,7 +205,7 @@ int RunMount(const MountArgs& args) {
     if (pid > 0) {
       std::string outcome = ready.Wait();
       if (outcome == "OK") return 0;
-      if (outcome.empty()) outcome = "the daemon exited during start-up (see its log)";
+      if (outcome.empty()) outcome = "the daemon exited during start-up (see " + log_file + ")";
       std::fprintf(stderr, "hubfs mount: %s\n", outcome.c_str());
       ::waitpid(pid, nullptr, WNOHANG);
       return 1;
@@ -197,11 +215,6 @@ int RunMount(const MountArgs& args) {
     if (::chdir("/") != 0) {
       // Not fatal: every path we use is absolute.
     }
-    const std::string log_file =
-        config->log_file.empty() ? config->cache_dir + "/hubfs.log" : config->log_file;
-    log::LogToFile(log_file);
-  } else if (!config->log_file.empty()) {
-    log::LogToFile(config->log_file);
   }
 
   HUBFS_LOG_INFO("hubfs {} mounting {} hub(s) from {} at {}, cache {}", HUBFS_VERSION,

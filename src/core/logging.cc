@@ -4,6 +4,8 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
 
 namespace hubfs::log {
@@ -33,13 +35,27 @@ std::shared_ptr<spdlog::logger>& Logger() {
 
 }  // namespace
 
-void LogToFile(const std::string& path) {
-  auto sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+Status LogToFile(const std::string& path) {
+  // spdlog would create missing folders; a typo in log_file should be an error instead.
+  if (auto slash = path.rfind('/'); slash != std::string::npos && slash > 0) {
+    struct stat st {};
+    const std::string dir = path.substr(0, slash);
+    if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return Status::InvalidArgument("cannot write the log file " + path + ": no folder " + dir);
+    }
+  }
+  std::shared_ptr<spdlog::sinks::basic_file_sink_mt> sink;
+  try {
+    sink = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+  } catch (const spdlog::spdlog_ex& e) {
+    return Status::InvalidArgument("cannot write the log file " + path + ": " + e.what());
+  }
   auto logger = std::make_shared<spdlog::logger>("hubfs-file", sink);
   logger->set_pattern("%Y-%m-%d %H:%M:%S.%e hubfs[%P] %l %v");
   logger->set_level(spdlog::level::debug);
   logger->flush_on(spdlog::level::debug);
   Logger() = logger;
+  return Status();
 }
 
 void SetLevel(Level level) { g_level = level; }

@@ -29,8 +29,8 @@ void Filesystem::Load() {
       tree->AddHubError(hub->name(),
                         "hubfs could not list the hub '" + hub->name() + "'.\n\n" +
                             listing.error().message() +
-                            "\n\nNothing is cached for it yet. Check the hub's URLs in the "
-                            "configuration and that the server is reachable, then remount.",
+                            "\n\nNo usable copy of its index is cached. Check the hub's URLs "
+                            "in the configuration and that the server is reachable, then remount.",
                         now);
       continue;
     }

@@ -9,12 +9,15 @@
 #include <string>
 #include <string_view>
 
+#include "hubfs/core/status.h"
+
 namespace hubfs::log {
 
 enum class Level { kDebug, kInfo, kWarn, kError };
 
 // Sends log lines to `path` (appending) instead of stderr. Call before threads start.
-void LogToFile(const std::string& path);
+// Fails (and keeps logging to stderr) when the file cannot be opened; its folder must exist.
+Status LogToFile(const std::string& path);
 void SetLevel(Level level);
 // Parses "debug", "info", "warn", "error"; returns false for anything else.
 bool ParseLevel(std::string_view text, Level* level);

@@ -35,6 +35,8 @@ class Folder {
  public:
   explicit Folder(std::vector<std::string> path) : path_(std::move(path)) {}
   bool Has(const std::string& name) const { return taken_.count(name) > 0; }
+  // Keeps `name` for a generated file added later with AddInline.
+  void Reserve(const std::string& name) { taken_.emplace(name, ""); }
   // Returns false when `name` holds a different object already.
   bool AddFile(const std::string& name, const RemoteObject& remote, std::vector<Entry>* out) {
     auto [it, inserted] = taken_.emplace(name, remote.url);
@@ -64,8 +66,8 @@ class Folder {
 };
 
 std::string InfoJson(const std::vector<const ManifestEntry*>& entries) {
-  nlohmann::json array = nlohmann::json::array();
-  for (const ManifestEntry* e : entries) array.push_back(nlohmann::json::parse(e->raw_json));
+  nlohmann::ordered_json array = nlohmann::ordered_json::array();
+  for (const ManifestEntry* e : entries) array.push_back(nlohmann::ordered_json::parse(e->raw_json));
   return array.dump(4) + "\n";
 }
 
@@ -113,17 +115,27 @@ LayoutResult BuildLayout(const std::vector<ManifestEntry>& manifest, const std::
 
   for (auto& [domain, models] : groups) {
     // 4. Slugs: names that collide after slugging get -2, -3… in sorted name order (stable
-    // against reordering of the manifest).
-    std::map<std::string, int> used;
+    // against reordering of the manifest). Every model's own slug is reserved first, so a
+    // renamed folder never takes the slug of another model ("A", "a", "a 2"), and the suffix
+    // replaces the end of a long slug so the folder name stays within kMaxNameBytes.
+    std::map<std::string, std::string> owner;  // folder name -> model name
+    for (const auto& [name, entries] : models) owner.emplace(Slugify(name), name);
     for (auto& [name, entries] : models) {
       std::string slug = Slugify(name);
-      int n = ++used[slug];
-      if (n > 1) {
-        std::string renamed = slug + "-" + std::to_string(n);
-        out.warnings.push_back("model '" + name + "' in " + domain + " shares its folder name; using " + renamed);
-        slug = renamed;
+      if (owner.at(slug) != name) {
+        for (int n = 2;; ++n) {
+          const std::string suffix = "-" + std::to_string(n);
+          std::string renamed = slug.substr(0, kMaxNameBytes - suffix.size()) + suffix;
+          if (owner.emplace(renamed, name).second) {
+            slug = std::move(renamed);
+            break;
+          }
+        }
+        out.warnings.push_back("model '" + name + "' in " + domain +
+                               " shares its folder name; using " + slug);
       }
       Folder folder({domain, slug});
+      folder.Reserve("info.json");  // generated below; a published file of that name is refused
       std::vector<const ManifestEntry*> infos;
       const Checked* latest = nullptr;
       for (const Checked* c : entries) {

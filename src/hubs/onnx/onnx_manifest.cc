@@ -7,7 +7,8 @@
 namespace hubfs::hubs::onnx {
 namespace {
 
-using nlohmann::json;
+// ordered_json keeps keys in published order, so info.json shows entries as the hub wrote them.
+using json = nlohmann::ordered_json;
 
 bool IsSafeUrlPart(std::string_view part) { return IsSafeName(part); }
 

@@ -1,0 +1,464 @@
+#include "hubfs/app/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <string>
+
+namespace hubfs::app {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+constexpr char kOrigin[] = "/etc/hubfs/test.toml";
+
+// Sets (or unsets, with nullopt) an environment variable for the lifetime of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, std::optional<std::string> value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    if (value) {
+      ::setenv(name, value->c_str(), 1);
+    } else {
+      ::unsetenv(name);
+    }
+  }
+  ~ScopedEnv() {
+    if (old_) {
+      ::setenv(name_, old_->c_str(), 1);
+    } else {
+      ::unsetenv(name_);
+    }
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+// A private temporary folder, removed at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl =
+        (std::filesystem::temp_directory_path() / "hubfs-config-test-XXXXXX").string();
+    path_ = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& relative, const std::string& text) const {
+    std::filesystem::path p = std::filesystem::path(path_) / relative;
+    std::filesystem::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+    return p.string();
+  }
+
+ private:
+  std::string path_;
+};
+
+Config MustParse(const std::string& text) {
+  auto c = ParseConfig(text, kOrigin);
+  EXPECT_TRUE(c.ok()) << c.error().ToString();
+  return c.ok() ? *c : Config{};
+}
+
+// The error message for `text`, which must fail with kInvalidArgument.
+std::string ErrorOf(const std::string& text) {
+  auto c = ParseConfig(text, kOrigin);
+  if (c.ok()) return "<parsed without error>";
+  EXPECT_EQ(c.error().code(), Code::kInvalidArgument) << c.error().ToString();
+  return c.error().message();
+}
+
+TEST(ParseConfigTest, FullExample) {
+  const Config c = MustParse(R"(# hubfs configuration
+cache_dir = "/var/cache/hubfs"
+metadata_ttl = "10m"
+log_file = "/var/log/hubfs.log"
+log_level = "debug"
+
+[[hub]]
+type = "onnx"
+name = "onnx"
+repo = "onnx/models:main"
+raw_base = "https://raw.githubusercontent.com"
+media_base = "https://media.githubusercontent.com/media"
+
+[[hub]]
+type = "onnx"
+name = "mirror"
+repo = "me/zoo:771185265efbdc049fb223bd68ab1aeb1aecde76"
+raw_base = "http://127.0.0.1:8080/raw/"
+media_base = "http://127.0.0.1:8080/media"
+)");
+  EXPECT_EQ(c.source, kOrigin);
+  EXPECT_EQ(c.cache_dir, "/var/cache/hubfs");
+  EXPECT_EQ(c.metadata_ttl, 600);
+  EXPECT_EQ(c.log_file, "/var/log/hubfs.log");
+  EXPECT_EQ(c.log_level, log::Level::kDebug);
+  ASSERT_EQ(c.hubs.size(), 2u);
+
+  EXPECT_EQ(c.hubs[0].type, "onnx");
+  EXPECT_EQ(c.hubs[0].name, "onnx");
+  EXPECT_EQ(c.hubs[0].onnx.name, "onnx");
+  EXPECT_EQ(c.hubs[0].onnx.repo.owner, "onnx");
+  EXPECT_EQ(c.hubs[0].onnx.repo.name, "models");
+  EXPECT_EQ(c.hubs[0].onnx.repo.ref, "main");
+
+  EXPECT_EQ(c.hubs[1].name, "mirror");
+  EXPECT_EQ(c.hubs[1].onnx.name, "mirror");
+  EXPECT_EQ(c.hubs[1].onnx.repo.owner, "me");
+  EXPECT_EQ(c.hubs[1].onnx.repo.name, "zoo");
+  EXPECT_EQ(c.hubs[1].onnx.repo.ref, "771185265efbdc049fb223bd68ab1aeb1aecde76");
+  EXPECT_EQ(c.hubs[1].onnx.raw_base, "http://127.0.0.1:8080/raw/");
+  EXPECT_EQ(c.hubs[1].onnx.media_base, "http://127.0.0.1:8080/media");
+}
+
+void ExpectPublicOnnxHub(const Config& c) {
+  ASSERT_EQ(c.hubs.size(), 1u);
+  const HubConfig& hub = c.hubs[0];
+  EXPECT_EQ(hub.type, "onnx");
+  EXPECT_EQ(hub.name, "onnx");
+  EXPECT_EQ(hub.onnx.name, "onnx");
+  EXPECT_EQ(hub.onnx.repo.owner, "onnx");
+  EXPECT_EQ(hub.onnx.repo.name, "models");
+  EXPECT_EQ(hub.onnx.repo.ref, "main");
+  EXPECT_EQ(hub.onnx.raw_base, "https://raw.githubusercontent.com");
+  EXPECT_EQ(hub.onnx.media_base, "https://media.githubusercontent.com/media");
+}
+
+TEST(ParseConfigTest, EmptyFileGivesDefaults) {
+  const Config c = MustParse("");
+  EXPECT_EQ(c.source, kOrigin);
+  EXPECT_EQ(c.cache_dir, "");  // filled in by LoadConfig
+  EXPECT_EQ(c.metadata_ttl, 600);
+  EXPECT_EQ(c.log_file, "");
+  EXPECT_EQ(c.log_level, log::Level::kInfo);
+  ExpectPublicOnnxHub(c);
+}
+
+TEST(ParseConfigTest, OptionsOnlyStillMountThePublicHub) {
+  const Config c = MustParse("cache_dir = \"/data/cache\"\nmetadata_ttl = 30\n");
+  EXPECT_EQ(c.cache_dir, "/data/cache");
+  EXPECT_EQ(c.metadata_ttl, 30);
+  ExpectPublicOnnxHub(c);
+}
+
+TEST(ParseConfigTest, HubWithTypeAndRepoGetsDefaultNameAndBases) {
+  const Config c = MustParse("[[hub]]\ntype = \"onnx\"\nrepo = \"onnx/models\"\n");
+  ExpectPublicOnnxHub(c);
+}
+
+TEST(ParseConfigTest, HubWithoutRepoIsAnError) {
+  const std::string error = ErrorOf("\n[[hub]]\ntype = \"onnx\"\nraw_base = \"http://mirror\"\n");
+  EXPECT_THAT(error, AllOf(HasSubstr(std::string(kOrigin) + ":2"), HasSubstr("'repo'")));
+}
+
+TEST(ParseConfigTest, UnknownTopLevelKeyNamesFileLineAndKey) {
+  const std::string error = ErrorOf("cache_dir = \"/x\"\n\ncahce_ttl = \"5m\"\n");
+  EXPECT_THAT(error, AllOf(HasSubstr(std::string(kOrigin) + ":3"), HasSubstr("cahce_ttl")));
+}
+
+TEST(ParseConfigTest, UnknownHubKeyNamesFileLineAndKey) {
+  const std::string error = ErrorOf(R"(log_level = "info"
+[[hub]]
+type = "onnx"
+name = "a"
+repo = "o/a"
+[[hub]]
+type = "onnx"
+name = "b"
+mediabase = "https://x"
+)");
+  EXPECT_THAT(error, AllOf(HasSubstr(std::string(kOrigin) + ":9"), HasSubstr("mediabase"),
+                           HasSubstr("#2")));
+}
+
+TEST(ParseConfigTest, UnknownHubType) {
+  const std::string error = ErrorOf("[[hub]]\nname = \"hf\"\ntype = \"huggingface\"\n");
+  EXPECT_THAT(error, AllOf(HasSubstr(std::string(kOrigin) + ":3"), HasSubstr("huggingface")));
+}
+
+TEST(ParseConfigTest, HubWithoutTypeIsAnError) {
+  const std::string error = ErrorOf("[[hub]]\nname = \"x\"\n");
+  EXPECT_THAT(error, AllOf(HasSubstr(kOrigin), HasSubstr("'type'")));
+}
+
+TEST(ParseConfigTest, HubTypeMustBeAString) {
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = 1\n"), AllOf(HasSubstr(":2"), HasSubstr("'type'")));
+}
+
+TEST(ParseConfigTest, DuplicateHubNames) {
+  const std::string error = ErrorOf(R"([[hub]]
+type = "onnx"
+name = "zoo"
+repo = "me/zoo"
+[[hub]]
+type = "onnx"
+name = "zoo"
+repo = "me/zoo"
+)");
+  EXPECT_THAT(error, AllOf(HasSubstr(kOrigin), HasSubstr("'zoo'")));
+}
+
+TEST(ParseConfigTest, DuplicateDefaultHubNames) {
+  // Both hubs are named after their type.
+  const std::string error = ErrorOf(
+      "[[hub]]\ntype = \"onnx\"\nrepo = \"a/b\"\n[[hub]]\ntype = \"onnx\"\nrepo = \"c/d\"\n");
+  EXPECT_THAT(error, HasSubstr("'onnx'"));
+}
+
+TEST(ParseConfigTest, BadHubNames) {
+  for (const char* name : {"", ".", "..", "a/b", "tab\\there"}) {
+    const std::string text = std::string("[[hub]]\ntype = \"onnx\"\nname = \"") + name + "\"\n";
+    EXPECT_THAT(ErrorOf(text), HasSubstr("'name'")) << name;
+  }
+}
+
+TEST(ParseConfigTest, BadRepoNamesTheLine) {
+  const std::string error = ErrorOf("[[hub]]\ntype = \"onnx\"\nrepo = \"models\"\n");
+  EXPECT_THAT(error, AllOf(HasSubstr(std::string(kOrigin) + ":3"), HasSubstr("'models'")));
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"onnx\"\nrepo = \"onnx/..\"\n"), HasSubstr(":3"));
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"onnx\"\nrepo = \"a:b\"\n"), HasSubstr(":3"));
+}
+
+TEST(ParseConfigTest, RepoWithRefAndExtraParts) {
+  const Config c = MustParse("[[hub]]\ntype = \"onnx\"\nrepo = \"o/n/extra:dev\"\n");
+  ASSERT_EQ(c.hubs.size(), 1u);
+  EXPECT_EQ(c.hubs[0].onnx.repo.owner, "o");
+  EXPECT_EQ(c.hubs[0].onnx.repo.name, "n");
+  EXPECT_EQ(c.hubs[0].onnx.repo.ref, "dev");
+}
+
+TEST(ParseConfigTest, BaseUrlsMustBeHttp) {
+  for (const char* key : {"raw_base", "media_base"}) {
+    for (const char* url :
+         {"ftp://example.com", "file:///etc", "example.com/raw", "", "httpx://a"}) {
+      const std::string text =
+          std::string("[[hub]]\ntype = \"onnx\"\nrepo = \"o/n\"\n") + key + " = \"" + url + "\"\n";
+      EXPECT_THAT(ErrorOf(text), AllOf(HasSubstr(std::string(kOrigin) + ":4"), HasSubstr(key)))
+          << key << " = " << url;
+    }
+  }
+  EXPECT_TRUE(
+      ParseConfig("[[hub]]\ntype = \"onnx\"\nrepo = \"o/n\"\nraw_base = \"http://h\"\n", kOrigin)
+          .ok());
+  EXPECT_TRUE(
+      ParseConfig("[[hub]]\ntype = \"onnx\"\nrepo = \"o/n\"\nmedia_base = \"https://h\"\n", kOrigin)
+          .ok());
+}
+
+TEST(ParseConfigTest, MetadataTtl) {
+  struct Case {
+    const char* value;
+    int64_t seconds;
+  };
+  const Case good[] = {{"\"10m\"", 600}, {"\"0s\"", 0},    {"\"90\"", 90},   {"45", 45},
+                       {"0", 0},         {"\"2h\"", 7200}, {"\"1d\"", 86400}};
+  for (const Case& c : good) {
+    auto config = ParseConfig(std::string("metadata_ttl = ") + c.value + "\n", kOrigin);
+    ASSERT_TRUE(config.ok()) << c.value << ": " << config.error().ToString();
+    EXPECT_EQ(config->metadata_ttl, c.seconds) << c.value;
+  }
+}
+
+TEST(ParseConfigTest, BadMetadataTtl) {
+  for (const char* value :
+       {"\"abc\"", "-5", "\"-5s\"", "\"1.5h\"", "1.5", "true", "\"\"", "\"10 m\"", "[1]"}) {
+    const std::string error = ErrorOf(std::string("\nmetadata_ttl = ") + value + "\n");
+    EXPECT_THAT(error, AllOf(HasSubstr(std::string(kOrigin) + ":2"), HasSubstr("metadata_ttl")))
+        << value;
+  }
+}
+
+TEST(ParseConfigTest, LogLevels) {
+  const std::pair<const char*, log::Level> levels[] = {{"debug", log::Level::kDebug},
+                                                       {"info", log::Level::kInfo},
+                                                       {"warn", log::Level::kWarn},
+                                                       {"error", log::Level::kError}};
+  for (const auto& [text, level] : levels) {
+    const Config c = MustParse(std::string("log_level = \"") + text + "\"\n");
+    EXPECT_EQ(c.log_level, level) << text;
+  }
+}
+
+TEST(ParseConfigTest, BadLogLevel) {
+  for (const char* value : {"\"verbose\"", "\"\"", "2", "\"INFO \""}) {
+    EXPECT_THAT(ErrorOf(std::string("log_level = ") + value + "\n"),
+                AllOf(HasSubstr(std::string(kOrigin) + ":1"), HasSubstr("log_level")))
+        << value;
+  }
+}
+
+TEST(ParseConfigTest, StringOptionsMustBeStrings) {
+  EXPECT_THAT(ErrorOf("cache_dir = 5\n"), AllOf(HasSubstr(":1"), HasSubstr("cache_dir")));
+  EXPECT_THAT(ErrorOf("log_file = false\n"), AllOf(HasSubstr(":1"), HasSubstr("log_file")));
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"onnx\"\nname = 3\n"), HasSubstr("'name'"));
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"onnx\"\nrepo = [\"a\"]\n"), HasSubstr("'repo'"));
+}
+
+TEST(ParseConfigTest, HubMustBeAnArrayOfTables) {
+  EXPECT_THAT(ErrorOf("hub = \"onnx\"\n"), AllOf(HasSubstr(":1"), HasSubstr("[[hub]]")));
+  EXPECT_THAT(ErrorOf("hub = [1, 2]\n"), HasSubstr("[[hub]]"));
+  EXPECT_THAT(ErrorOf("[hub]\ntype = \"onnx\"\n"), HasSubstr("[[hub]]"));
+}
+
+TEST(ParseConfigTest, SyntaxErrorNamesFileAndLine) {
+  const std::string error = ErrorOf("cache_dir = \"/x\"\nlog_level = \n");
+  EXPECT_THAT(error, HasSubstr(std::string(kOrigin) + ":2"));
+}
+
+TEST(ParseDurationTest, Table) {
+  struct Case {
+    const char* text;
+    std::optional<int64_t> seconds;
+  };
+  const Case cases[] = {
+      {"90", 90},
+      {"90s", 90},
+      {"0", 0},
+      {"0s", 0},
+      {"10m", 600},
+      {"2h", 7200},
+      {"1d", 86400},
+      {"007", 7},
+      {"999999999999", 999999999999},
+      {"999999999999d", 999999999999LL * 86400},
+      {"", std::nullopt},
+      {"s", std::nullopt},
+      {"m", std::nullopt},
+      {"abc", std::nullopt},
+      {"-5", std::nullopt},
+      {"-5s", std::nullopt},
+      {"1.5h", std::nullopt},
+      {"10M", std::nullopt},
+      {"10ms", std::nullopt},
+      {"1w", std::nullopt},
+      {" 10m", std::nullopt},
+      {"10 m", std::nullopt},
+      {"10m ", std::nullopt},
+      {"+5", std::nullopt},
+      {"1e3", std::nullopt},
+      {"1000000000000", std::nullopt},  // 13 digits: refuses rather than risking overflow
+      {"5ss", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(ParseDuration(c.text), c.seconds) << '"' << c.text << '"';
+  }
+}
+
+TEST(DefaultCacheDirTest, HonoursXdgCacheHome) {
+  ScopedEnv xdg("XDG_CACHE_HOME", "/xdg/cache");
+  ScopedEnv home("HOME", "/home/someone");
+  EXPECT_EQ(DefaultCacheDir(), "/xdg/cache/hubfs");
+}
+
+TEST(DefaultCacheDirTest, FallsBackToHomeWhenXdgIsUnsetOrEmpty) {
+  ScopedEnv home("HOME", "/home/someone");
+  {
+    ScopedEnv xdg("XDG_CACHE_HOME", std::nullopt);
+    EXPECT_EQ(DefaultCacheDir(), "/home/someone/.cache/hubfs");
+  }
+  {
+    ScopedEnv xdg("XDG_CACHE_HOME", "");
+    EXPECT_EQ(DefaultCacheDir(), "/home/someone/.cache/hubfs");
+  }
+}
+
+TEST(LoadConfigTest, ReadsTheFileAndFillsTheCacheDirFromXdg) {
+  TempDir dir;
+  const std::string path = dir.Write("hubfs.toml", "metadata_ttl = \"1h\"\n");
+  ScopedEnv xdg("XDG_CACHE_HOME", dir.path() + "/cache");
+  auto c = LoadConfig(path);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->source, path);
+  EXPECT_EQ(c->metadata_ttl, 3600);
+  EXPECT_EQ(c->cache_dir, dir.path() + "/cache/hubfs");
+  ExpectPublicOnnxHub(*c);
+}
+
+TEST(LoadConfigTest, ExplicitCacheDirWins) {
+  TempDir dir;
+  const std::string path = dir.Write("hubfs.toml", "cache_dir = \"/srv/hubfs\"\n");
+  ScopedEnv xdg("XDG_CACHE_HOME", "/xdg/cache");
+  auto c = LoadConfig(path);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->cache_dir, "/srv/hubfs");
+}
+
+TEST(LoadConfigTest, ErrorsNameTheFile) {
+  TempDir dir;
+  const std::string path = dir.Write("bad.toml", "\n\nbogus = 1\n");
+  auto c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), Code::kInvalidArgument);
+  EXPECT_THAT(c.error().message(), AllOf(HasSubstr(path + ":3"), HasSubstr("bogus")));
+}
+
+TEST(LoadConfigTest, MissingFileIsAReadableError) {
+  TempDir dir;
+  const std::string path = dir.path() + "/does-not-exist.toml";
+  auto c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code(), Code::kInvalidArgument);
+  EXPECT_THAT(c.error().message(), HasSubstr(path));
+  EXPECT_THAT(c.error().message(), HasSubstr("cannot read"));
+}
+
+TEST(LoadConfigTest, DirectoryIsAnErrorNotTheDefaults) {
+  TempDir dir;
+  auto c = LoadConfig(dir.path());
+  ASSERT_FALSE(c.ok()) << "loaded '" << c->source << "' from a directory";
+  EXPECT_EQ(c.error().code(), Code::kInvalidArgument);
+  EXPECT_THAT(c.error().message(), HasSubstr(dir.path()));
+}
+
+TEST(LoadConfigTest, EmptyPathFindsTheUserConfigUnderXdgConfigHome) {
+  TempDir dir;
+  const std::string path = dir.Write("config/hubfs/config.toml", "log_level = \"warn\"\n");
+  ScopedEnv config_home("XDG_CONFIG_HOME", dir.path() + "/config");
+  ScopedEnv cache_home("XDG_CACHE_HOME", dir.path() + "/cache");
+  auto c = LoadConfig("");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->source, path);
+  EXPECT_EQ(c->log_level, log::Level::kWarn);
+  EXPECT_EQ(c->cache_dir, dir.path() + "/cache/hubfs");
+}
+
+TEST(LoadConfigTest, EmptyPathFindsTheUserConfigUnderHome) {
+  TempDir dir;
+  const std::string path = dir.Write(".config/hubfs/config.toml", "metadata_ttl = 5\n");
+  ScopedEnv config_home("XDG_CONFIG_HOME", std::nullopt);
+  ScopedEnv home("HOME", dir.path());
+  auto c = LoadConfig("");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->source, path);
+  EXPECT_EQ(c->metadata_ttl, 5);
+}
+
+TEST(LoadConfigTest, EmptyPathWithoutAnyFileUsesBuiltInDefaults) {
+  if (std::filesystem::exists("/etc/hubfs/config.toml")) {
+    GTEST_SKIP() << "/etc/hubfs/config.toml exists on this machine";
+  }
+  TempDir dir;
+  ScopedEnv config_home("XDG_CONFIG_HOME", dir.path());
+  ScopedEnv cache_home("XDG_CACHE_HOME", dir.path() + "/cache");
+  auto c = LoadConfig("");
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  EXPECT_EQ(c->source, "built-in defaults");
+  EXPECT_EQ(c->cache_dir, dir.path() + "/cache/hubfs");
+  EXPECT_EQ(c->metadata_ttl, 600);
+  ExpectPublicOnnxHub(*c);
+}
+
+}  // namespace
+}  // namespace hubfs::app
