@@ -18,6 +18,9 @@ struct Checked {
   std::vector<std::string> data_path;  // empty when there is no bundle
 };
 
+// Folders the ONNX Model Zoo has used to hold all of its models.
+bool IsCollectionFolder(const std::string& name) { return name == "validated" || name == "archive"; }
+
 std::string Describe(const ManifestEntry& e) {
   std::string name = e.model;
   for (char& c : name) {
@@ -98,17 +101,13 @@ LayoutResult BuildLayout(const std::vector<ManifestEntry>& manifest, const std::
     ok.push_back({&e, *model_path, data_path ? *data_path : std::vector<std::string>{}});
   }
 
-  // 2. The folder every entry shares is not a domain (`validated/` today, `archive/` before).
-  bool strip_top = !ok.empty();
-  for (const Checked& c : ok) {
-    if (c.model_path.size() < 3 || c.model_path[0] != ok.front().model_path[0]) strip_top = false;
-  }
-
-  // 3. Group entries by (domain, model name), in manifest order.
+  // 2-3. Group entries by (domain, model name), in manifest order. The zoo's collection folders
+  // (`validated/` today, `archive/` before) are not domains. The rule looks at one entry only, so
+  // adding an entry never renames the folders of the others.
   std::map<std::string, std::map<std::string, std::vector<const Checked*>>> groups;
   for (const Checked& c : ok) {
-    std::string domain = c.model_path.size() > (strip_top ? 2u : 1u) ? c.model_path[strip_top ? 1 : 0]
-                                                                     : std::string("other");
+    size_t first = c.model_path.size() >= 3 && IsCollectionFolder(c.model_path[0]) ? 1 : 0;
+    std::string domain = c.model_path.size() > first + 1 ? c.model_path[first] : std::string("other");
     if (domain == kTreeFolder) domain = "tree-models";
     groups[domain][c.entry->model].push_back(&c);
   }

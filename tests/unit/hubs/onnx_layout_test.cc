@@ -492,5 +492,28 @@ TEST(BuildLayoutTest, MessyManifestStaysWellFormed) {
   EXPECT_THAT(Paths(layout), Contains(Path{"tree-models", "tree", "tree.onnx"}));
 }
 
+TEST(BuildLayoutTest, OnlyCollectionFoldersAreStripped) {
+  // A team hub whose models all sit under vision/ keeps vision as the domain.
+  const std::vector<ManifestEntry> manifest = {
+      Make("ResNet50", "vision/classification/resnet/model/resnet50.onnx", 12),
+      Make("MNIST", "vision/classification/mnist/model/mnist-8.onnx", 8),
+      Make("Old", "archive/text/old/model/old-7.onnx", 7),
+  };
+  LayoutResult layout = BuildLayout(manifest, kPrefix);
+  ExpectWellFormed(layout);
+  EXPECT_EQ(Children(layout, {}), (std::set<std::string>{"vision", "text", "tree"}));
+  EXPECT_NE(Find(layout, {"vision", "mnist", "mnist-8.onnx"}), nullptr);
+  EXPECT_NE(Find(layout, {"text", "old", "old-7.onnx"}), nullptr);
+}
+
+TEST(BuildLayoutTest, AddingAnEntryElsewhereDoesNotRenameDomains) {
+  std::vector<ManifestEntry> manifest = {
+      Make("ResNet50", "validated/vision/classification/resnet50.onnx", 12)};
+  manifest.push_back(Make("Loose", "extra/loose.onnx", 12));
+  LayoutResult layout = BuildLayout(manifest, kPrefix);
+  EXPECT_NE(Find(layout, {"vision", "resnet50", "resnet50.onnx"}), nullptr);
+  EXPECT_NE(Find(layout, {"extra", "loose", "loose.onnx"}), nullptr);
+}
+
 }  // namespace
 }  // namespace hubfs::hubs::onnx

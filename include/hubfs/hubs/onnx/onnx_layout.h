@@ -6,8 +6,8 @@
 //   <domain>/<model-slug>/<basename of model_with_data_path>   the test-data bundle
 //   tree/<model_path>, tree/<model_with_data_path>   a faithful mirror of the repo paths
 //
-// domain is the first path component below the folder every entry shares (`validated/` in the
-// current zoo), or the first component when entries do not share one. Pure function: no I/O.
+// domain is the first folder of model_path, after the zoo's collection folders `validated/` and
+// `archive/`; `other` for files at the top. Pure function: no I/O.
 #pragma once
 
 #include <string>
