@@ -51,7 +51,22 @@ class VerifyingSink final : public net::ByteSink {
 
 }  // namespace
 
-BlobFetcher::BlobFetcher(net::HttpClient& http, cache::Cache& cache) : http_(http), cache_(cache) {}
+BlobFetcher::BlobFetcher(net::HttpClient& http, cache::Cache& cache)
+    : BlobFetcher(http, cache, Options{}) {}
+
+BlobFetcher::BlobFetcher(net::HttpClient& http, cache::Cache& cache, Options options)
+    : http_(http), cache_(cache), options_(options) {}
+
+std::optional<Status> BlobFetcher::RecentFailure(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = recent_failures_.find(key);
+  if (it == recent_failures_.end()) return std::nullopt;
+  if (std::chrono::steady_clock::now() - it->second.second < options_.failure_memory) {
+    return it->second.first;
+  }
+  recent_failures_.erase(it);
+  return std::nullopt;
+}
 
 std::string BlobFetcher::KeyFor(const hubs::RemoteObject& object) {
   return object.sha256 ? cache::BlobKeyForDigest(*object.sha256) : cache::BlobKeyForUrl(object.url);
@@ -65,6 +80,7 @@ Result<std::shared_ptr<cache::BlobFile>> BlobFetcher::Get(const hubs::RemoteObje
     return cached;
   }
   if (!cached.error().IsNotFound()) return cached.error();
+  if (auto failure = RecentFailure(key)) return *failure;
 
   std::promise<Result<std::shared_ptr<cache::BlobFile>>> promise;
   Shared shared;
@@ -91,6 +107,11 @@ Result<std::shared_ptr<cache::BlobFile>> BlobFetcher::Get(const hubs::RemoteObje
   promise.set_value(result);
   std::lock_guard lock(mu_);
   in_flight_.erase(key);
+  if (!result.ok() && options_.failure_memory.count() > 0) {
+    // Bounded: a map entry per distinct failing file, dropped when it expires or succeeds.
+    if (recent_failures_.size() > 4096) recent_failures_.clear();
+    recent_failures_[key] = {result.error(), std::chrono::steady_clock::now()};
+  }
   return result;
 }
 
@@ -105,17 +126,21 @@ Result<std::shared_ptr<cache::BlobFile>> BlobFetcher::Download(const hubs::Remot
   request.url = object.url;
   counters_.downloads++;
   auto response = http_.Stream(request, sink);
+  const uint64_t got = writer->written();
+  counters_.downloaded_bytes += got;
   if (!response) {
-    // The hub lists this file, so "not found" from its server is the hub's inconsistency, not
-    // a missing name: report an I/O error rather than ENOENT on a file `ls` just showed.
-    if (response.error().IsNotFound()) {
-      return Status::Unavailable(response.error().message() + " (the hub lists this file)");
+    if (response.error().IsDataLoss()) counters_.verify_failures++;
+    // The hub lists this file, so "not found" (or a request the server calls bad) is the hub's
+    // inconsistency, not a missing name or a caller's mistake: an I/O error, never ENOENT or
+    // EINVAL on a file `ls` just showed. Permission errors keep their meaning (EACCES).
+    const Code code = response.error().code();
+    if (code == Code::kNotFound || code == Code::kInvalidArgument) {
+      return Status::Unavailable(response.error().message() + " (the hub lists this file)")
+          .WithHttpStatus(response.error().http_status());
     }
     return response.error();
   }
 
-  const uint64_t got = writer->written();
-  counters_.downloaded_bytes += got;
   if (sink.LooksLikeLfsPointer() && got < kMaxLfsPointer && (!object.size || *object.size != got)) {
     counters_.verify_failures++;
     return Status::DataLoss("GET " + object.url +

@@ -38,6 +38,9 @@ Result<hubs::DocumentSource::Document> CachedDocumentSource::Get(const std::stri
   cache::DocRecord record;
   if (response->status == 304 && copy) {
     record = std::move(*copy);
+    // A 304 may carry updated validators; keep the newest.
+    if (auto etag = response->Header("ETag")) record.etag = *etag;
+    if (auto modified = response->Header("Last-Modified")) record.last_modified = *modified;
   } else {
     record.body = std::move(response->body);
     record.etag = response->Header("ETag").value_or("");

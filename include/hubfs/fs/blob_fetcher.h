@@ -9,6 +9,10 @@
 // values. A body that is a Git LFS pointer instead of the file is reported as such.
 // Content without a published digest is keyed by URL and its digest pinned on first download.
 //
+// A failed download is remembered for Options::failure_memory: Gets in that window return the same
+// error without a new request. The kernel retries a failed read at once, and without this each
+// retry would download (and fail to verify) the whole file again.
+//
 // Limitations (the read-path issue replaces this with a block cache): a read waits for the whole
 // file; one connection per file.
 //
@@ -17,6 +21,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <future>
 #include <map>
 #include <memory>
@@ -38,8 +43,13 @@ struct FetchCounters {
 
 class BlobFetcher {
  public:
+  struct Options {
+    std::chrono::milliseconds failure_memory{3000};
+  };
+
   // `http` and `cache` must outlive the fetcher.
   BlobFetcher(net::HttpClient& http, cache::Cache& cache);
+  BlobFetcher(net::HttpClient& http, cache::Cache& cache, Options options);
 
   Result<std::shared_ptr<cache::BlobFile>> Get(const hubs::RemoteObject& object);
 
@@ -53,11 +63,17 @@ class BlobFetcher {
   Result<std::shared_ptr<cache::BlobFile>> Download(const hubs::RemoteObject& object,
                                                     const std::string& key);
 
+  using SteadyTime = std::chrono::steady_clock::time_point;
+  // Returns the remembered failure for `key`, if it is recent enough.
+  std::optional<Status> RecentFailure(const std::string& key);
+
   net::HttpClient& http_;
   cache::Cache& cache_;
+  Options options_;
   FetchCounters counters_;
   std::mutex mu_;
-  std::map<std::string, Shared> in_flight_;  // guarded by mu_
+  std::map<std::string, Shared> in_flight_;                              // guarded by mu_
+  std::map<std::string, std::pair<Status, SteadyTime>> recent_failures_;  // guarded by mu_
 };
 
 }  // namespace hubfs::fs

@@ -44,7 +44,8 @@ class BlobFetcherTest : public ::testing::Test {
     auto opened = cache::Cache::Open(tmp_.Sub("cache"));
     ASSERT_TRUE(opened.ok()) << opened.error().ToString();
     cache_ = std::move(opened).value();
-    fetcher_ = std::make_unique<BlobFetcher>(http_, *cache_);
+    // Most tests look at one download at a time; FailureIsRememberedBriefly covers the memory.
+    fetcher_ = std::make_unique<BlobFetcher>(http_, *cache_, BlobFetcher::Options{.failure_memory = std::chrono::milliseconds(0)});
   }
 
   std::optional<cache::BlobRecord> Record(const std::string& key) {
@@ -245,6 +246,32 @@ TEST_F(BlobFetcherTest, GitLfsPointerWithoutPublishedDigestIsNotPinned) {
   ASSERT_FALSE(blob.ok());
   ExpectRejectedAndNothingCached(object, blob.error());
   EXPECT_TRUE(Contains(blob.error().message(), "LFS")) << blob.error().message();
+}
+
+TEST_F(BlobFetcherTest, FailureIsRememberedBriefly) {
+  const std::string body = "the real bytes";
+  http_.ServeSequence(kUrl, {{.body = "corrupted byte"}, {.body = body}});
+  const auto object = Published(body);
+  BlobFetcher fetcher(http_, *cache_, BlobFetcher::Options{.failure_memory = std::chrono::hours(1)});
+
+  auto first = fetcher.Get(object);
+  auto again = fetcher.Get(object);
+
+  ASSERT_FALSE(first.ok());
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().ToString(), first.error().ToString());
+  EXPECT_EQ(http_.RequestCount(kUrl), 1) << "a remembered failure makes no new request";
+  EXPECT_EQ(fetcher.counters().verify_failures, 1u);
+}
+
+TEST_F(BlobFetcherTest, BadRequestForAListedFileIsAnIoError) {
+  http_.Serve(kUrl, {.status = 400});
+
+  auto blob = fetcher_->Get(Published("rejected"));
+
+  ASSERT_FALSE(blob.ok());
+  EXPECT_EQ(ErrnoFor(blob.error()), EIO) << blob.error().ToString();
+  EXPECT_EQ(blob.error().http_status(), 400);
 }
 
 TEST_F(BlobFetcherTest, NotFoundForAListedFileIsNotENOENT) {
