@@ -432,6 +432,18 @@ class HubfsMount:
     def path(self, rel=""):
         return self.mountpoint / rel if rel else self.mountpoint
 
+    def _env(self):
+        """The daemon's environment: sanitizer reports go to files in the work dir, because a
+        detached daemon's stderr is /dev/null; cleanup() turns any report into a test failure."""
+        env = dict(os.environ)
+        report = f"log_path={self.work / 'sanitizer'}"
+        for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+            env[var] = f"{env[var]}:{report}" if env.get(var) else report
+        return env
+
+    def sanitizer_reports(self):
+        return sorted(self.work.glob("sanitizer.*"))
+
     def write_config(self, hubs, metadata_ttl="10m", log_level="debug", cache_dir=None, extra=""):
         lines = [f"cache_dir = {toml_string(cache_dir or self.cache_dir)}",
                  f"metadata_ttl = {toml_string(metadata_ttl)}",
@@ -453,7 +465,7 @@ class HubfsMount:
             proc = subprocess.run([hubfs_bin(), "mount", "--config", str(self.config),
                                    *map(str, args), str(self.mountpoint)],
                                   stdin=subprocess.DEVNULL, stdout=fo, stderr=fe,
-                                  timeout=CMD_TIMEOUT)
+                                  timeout=CMD_TIMEOUT, env=self._env())
         proc.stdout, proc.stderr = out.read_text(), err.read_text()
         self._track_daemon()
         if check:
@@ -470,7 +482,7 @@ class HubfsMount:
             self.fg_proc = subprocess.Popen(
                 [hubfs_bin(), "mount", "--config", str(self.config), "--foreground",
                  *map(str, args), str(self.mountpoint)],
-                stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+                stdin=subprocess.DEVNULL, stdout=out, stderr=err, env=self._env())
         self.pids.add(self.fg_proc.pid)
         self._start_watchdog()
         deadline = time.monotonic() + timeout
@@ -569,6 +581,9 @@ class HubfsMount:
             problems.append(f"{self.mountpoint} is still mounted after cleanup")
         if any(pid_alive(p) for p in self.pids):
             problems.append(f"hubfs daemon {sorted(self.pids)} survived SIGKILL")
+        for report in self.sanitizer_reports():
+            problems.append(f"sanitizer report from hubfs ({report.name}):\n"
+                            + report.read_text(errors="replace")[:4000])
         return problems
 
     def log_tail(self, lines=40):
