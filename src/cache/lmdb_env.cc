@@ -17,13 +17,18 @@ Result<LmdbEnv> LmdbEnv::Open(const std::string& path, size_t map_size, unsigned
   if ((rc = mdb_env_set_mapsize(env, map_size)) != 0) return LmdbError(rc, "mdb_env_set_mapsize");
   if ((rc = mdb_env_set_maxdbs(env, max_dbs)) != 0) return LmdbError(rc, "mdb_env_set_maxdbs");
   if ((rc = mdb_env_set_maxreaders(env, 512)) != 0) return LmdbError(rc, "mdb_env_set_maxreaders");
-  if ((rc = mdb_env_open(env, path.c_str(), MDB_NOTLS, 0600)) != 0) {
+  if ((rc = mdb_env_open(env, path.c_str(), MDB_NOTLS | MDB_NOSYNC, 0600)) != 0) {
     return LmdbError(rc, "opening LMDB index " + path);
   }
   // Readers left behind by processes that died (kill -9) would pin old pages forever.
   int dead = 0;
   mdb_reader_check(env, &dead);
   return owned;
+}
+
+Status LmdbEnv::Sync() {
+  int rc = mdb_env_sync(env_, 1);
+  return rc == 0 ? Status() : LmdbError(rc, "mdb_env_sync");
 }
 
 Result<LmdbTxn> LmdbTxn::Begin(MDB_env* env, bool read_only) {
@@ -61,6 +66,33 @@ Status LmdbTxn::Delete(MDB_dbi dbi, std::string_view key) {
   int rc = mdb_del(txn_, dbi, &k, nullptr);
   if (rc == 0 || rc == MDB_NOTFOUND) return Status();
   return LmdbError(rc, "mdb_del");
+}
+
+}  // namespace hubfs::cache
+
+namespace hubfs::cache {
+
+Status LmdbTxn::ForEachWithPrefix(
+    MDB_dbi dbi, std::string_view prefix,
+    const std::function<bool(std::string_view, std::string_view)>& visit) {
+  MDB_cursor* cursor = nullptr;
+  int rc = mdb_cursor_open(txn_, dbi, &cursor);
+  if (rc != 0) return LmdbError(rc, "mdb_cursor_open");
+  struct Closer {
+    MDB_cursor* c;
+    ~Closer() { mdb_cursor_close(c); }
+  } closer{cursor};
+  MDB_val k{prefix.size(), const_cast<char*>(prefix.data())};
+  MDB_val v{};
+  rc = mdb_cursor_get(cursor, &k, &v, prefix.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  while (rc == 0) {
+    std::string_view key(static_cast<const char*>(k.mv_data), k.mv_size);
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!visit(key, std::string_view(static_cast<const char*>(v.mv_data), v.mv_size))) break;
+    rc = mdb_cursor_get(cursor, &k, &v, MDB_NEXT);
+  }
+  if (rc != 0 && rc != MDB_NOTFOUND) return LmdbError(rc, "mdb_cursor_get");
+  return Status();
 }
 
 }  // namespace hubfs::cache

@@ -2,11 +2,14 @@
 // callers copy what they need before the transaction ends.
 //
 // The environment is opened with MDB_NOTLS: read transactions are tied to the transaction object,
-// not the thread, so FUSE worker threads can each hold one without exhausting reader slots.
+// not the thread, so FUSE worker threads can each hold one without exhausting reader slots. It
+// is opened with MDB_NOSYNC: commits do not fsync (see cache.h for why that is safe here); Sync()
+// flushes.
 #pragma once
 
 #include <lmdb.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,6 +30,7 @@ class LmdbEnv {
     if (env_) mdb_env_close(env_);
   }
   MDB_env* get() const { return env_; }
+  Status Sync();
 
  private:
   explicit LmdbEnv(MDB_env* env) : env_(env) {}
@@ -51,6 +55,10 @@ class LmdbTxn {
   Status Put(MDB_dbi dbi, std::string_view key, std::string_view value);
   // OK also when the key did not exist.
   Status Delete(MDB_dbi dbi, std::string_view key);
+  // Calls `visit(key, value)` for every key starting with `prefix`, in key order, until it
+  // returns false. Views are valid only during the call.
+  Status ForEachWithPrefix(MDB_dbi dbi, std::string_view prefix,
+                           const std::function<bool(std::string_view, std::string_view)>& visit);
 
  private:
   explicit LmdbTxn(MDB_txn* txn) : txn_(txn) {}

@@ -64,14 +64,23 @@ class Reader {
 
 }  // namespace
 
+// Blob record flags.
+constexpr uint64_t kHasSha = 1;
+constexpr uint64_t kPublished = 2;
+constexpr uint64_t kPinned = 4;
+
 std::string EncodeBlobRecord(const BlobRecord& r) {
   Writer w(kBlobTag);
   w.U64(r.size);
-  w.Raw(r.sha256.data(), r.sha256.size());
-  w.U64(r.published ? 1 : 0);
+  w.U64((r.sha256 ? kHasSha : 0) | (r.published ? kPublished : 0) | (r.pinned ? kPinned : 0));
+  Digest sha = r.sha256.value_or(Digest{});
+  w.Raw(sha.data(), sha.size());
+  w.U64(static_cast<uint64_t>(r.state));
+  w.U64(r.cached_bytes);
   w.Str(r.source_url);
   w.U64(static_cast<uint64_t>(r.created));
   w.U64(static_cast<uint64_t>(r.last_access));
+  w.Str(r.note);
   return w.Take();
 }
 
@@ -79,13 +88,40 @@ Result<BlobRecord> DecodeBlobRecord(std::string_view bytes) {
   Reader rd(bytes, kBlobTag);
   BlobRecord r;
   r.size = rd.U64();
-  rd.Raw(r.sha256.data(), r.sha256.size());
-  r.published = rd.U64() != 0;
+  const uint64_t flags = rd.U64();
+  Digest sha{};
+  rd.Raw(sha.data(), sha.size());
+  if (flags & kHasSha) r.sha256 = sha;
+  r.published = (flags & kPublished) != 0;
+  r.pinned = (flags & kPinned) != 0;
+  const uint64_t state = rd.U64();
+  if (state > static_cast<uint64_t>(BlobState::kPoisoned)) return Status::DataLoss("bad blob state");
+  r.state = static_cast<BlobState>(state);
+  r.cached_bytes = rd.U64();
   r.source_url = rd.Str();
   r.created = static_cast<int64_t>(rd.U64());
   r.last_access = static_cast<int64_t>(rd.U64());
+  r.note = rd.Str();
   if (!rd.ok()) return Status::DataLoss("malformed blob record");
   return r;
+}
+
+std::string EncodeBlockRecord(const BlockInfo& b) {
+  std::string out(1 + b.digest.size(), '\0');
+  out[0] = b.present ? 1 : 0;
+  std::memcpy(out.data() + 1, b.digest.data(), b.digest.size());
+  return out;
+}
+
+Result<BlockInfo> DecodeBlockRecord(std::string_view bytes) {
+  BlockInfo b;
+  if (bytes.size() != 1 + b.digest.size() || (static_cast<uint8_t>(bytes[0]) & ~1u) != 0) {
+    return Status::DataLoss("malformed block record");
+  }
+  b.digest_known = true;
+  b.present = bytes[0] == 1;
+  std::memcpy(b.digest.data(), bytes.data() + 1, b.digest.size());
+  return b;
 }
 
 std::string EncodeDocRecord(const DocRecord& r) {

@@ -13,6 +13,10 @@ namespace hubfs::cache {
 std::string EncodeBlobRecord(const BlobRecord& record);
 Result<BlobRecord> DecodeBlobRecord(std::string_view bytes);
 
+// Block records: a flags byte (bit 0: present) and the block's digest.
+std::string EncodeBlockRecord(const BlockInfo& block);
+Result<BlockInfo> DecodeBlockRecord(std::string_view bytes);
+
 std::string EncodeDocRecord(const DocRecord& record);
 Result<DocRecord> DecodeDocRecord(std::string_view bytes);
 

@@ -1,8 +1,8 @@
 // TempDir: a fresh directory, removed with everything in it when the object is destroyed.
 //
 // It is created under $HUBFS_TEST_TMPDIR if set, else /dev/shm when writable, else $TMPDIR, else
-// /tmp. tmpfs first because the cache fsyncs every commit (blob data and LMDB), which costs tens of
-// milliseconds per commit on a real disk and nothing on tmpfs.
+// /tmp. tmpfs first because the cache syncs its index when a blob is verified or poisoned and on
+// close, which costs milliseconds on a real disk and nothing on tmpfs.
 //
 //   hubfs::test::TempDir dir;
 //   auto cache = cache::Cache::Open(dir.Sub("cache"));

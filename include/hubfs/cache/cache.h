@@ -1,21 +1,38 @@
-// Cache: hubfs' persistent store, shared by every process that opens the same directory.
+// Cache: hubfs' persistent block cache, shared by every process that opens the same directory.
 //
-//   <dir>/index/     LMDB environment (multi-process safe): blob records, cached documents and
-//                    the format version (docs/cache-format.md)
-//   <dir>/blobs/xx/  one file per complete, verified blob, named after its key
-//   <dir>/tmp/       blobs being written; never referenced by the index
+//   <dir>/index/     LMDB environment (multi-process): blob records, block records, cached
+//                    documents, the format version and the bytes in use (docs/cache.md)
+//   <dir>/blobs/xx/  one sparse file per blob, named after its key; block i lives at i * kBlockSize
 //
-// Crash safety: a blob's data is written to tmp/, fsync'ed and renamed into blobs/ before its
-// record is committed, so a record always names complete data; a crash leaves at most an
-// unreferenced file, which Open() removes.
+// A blob is a remote file's content, keyed by its sha256 when the hub publishes one (so a model
+// reachable from two hubs is stored once), else by its URL. It is stored in blocks of kBlockSize.
+// Each block has a record: its XXH3-128 digest and whether its bytes are on disk ("present").
+// Every block read from disk is checked against that digest; a mismatch drops the block
+// (kDataLoss) and the caller fetches it again. The digests guard against local damage — torn
+// writes, bit rot, a crash — while trust in the content comes from the whole-file sha256, which
+// the read engine verifies once over every byte. XXH3 runs at memory speed, so keeping both
+// costs no second cryptographic pass over the data.
 //
-// A mismatching format version makes Open() wipe the index and blobs instead of misreading them.
+// Crash safety: a block's bytes are written before its record is committed, so after kill -9 a
+// present block is complete. LMDB commits without fsync (MDB_NOSYNC: 2 ms per fsync here would
+// double the time to cache a large file); the index is synced when a blob is verified and on
+// close. After a power loss the digest checks catch data that did not reach the disk, and an
+// index LMDB cannot open is rebuilt. A format-version mismatch also rebuilds, never misreads.
 //
-// Thread-safety: all methods may be called from any thread; no lock is held across calls.
+// Size limit: the bytes of present blocks stay under Options::size_limit. Making room evicts
+// whole blobs, least recently used first, skipping pinned blobs and blobs open in any process
+// (each open Blob holds a shared OFD lock on its file, which eviction probes). When nothing can
+// be evicted, WriteBlock fails with kResourceExhausted and the caller serves the data uncached.
+//
+// Thread-safety: Cache and Blob may be used from any thread. No lock is held across calls.
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,15 +42,45 @@
 
 namespace hubfs::cache {
 
-inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kFormatVersion = 2;
+// 2 MiB: a FUSE read (up to 1 MiB) touches at most two blocks; a 2 GiB model is 1024 ranged GETs
+// and 1024 small records; a cold 4 KiB read in lazy mode waits for 2 MiB, about 2 ms on a fast
+// link. Larger blocks cost time to first byte, smaller ones requests and index size.
+inline constexpr uint64_t kBlockSize = uint64_t{2} << 20;
+
+using BlockDigest = std::array<uint8_t, 16>;  // XXH3-128
+
+enum class BlobState : uint8_t {
+  kPartial = 0,   // some or no blocks present; whole-file digest not yet checked
+  kVerified = 1,  // every block was present once and the whole-file sha256 matched
+  kPoisoned = 2,  // the whole-file sha256 did not match: never serve (lazy policy)
+};
 
 struct BlobRecord {
   uint64_t size = 0;
-  Digest sha256{};
-  bool published = false;  // true: matched the hub's published digest; false: pinned on first use
-  std::string source_url;  // where it was downloaded from
-  int64_t created = 0;     // seconds since the epoch
-  int64_t last_access = 0;
+  std::optional<Digest> sha256;  // published, or pinned once verified without a published one
+  bool published = false;        // sha256 came from the hub
+  BlobState state = BlobState::kPartial;
+  bool pinned = false;           // never evicted
+  uint64_t cached_bytes = 0;     // bytes of present blocks
+  std::string source_url;
+  int64_t created = 0;           // seconds since the epoch
+  int64_t last_access = 0;       // milliseconds since the epoch: the eviction order
+
+  std::string note;              // why it is poisoned
+};
+
+// What the hub says about a blob, to create its record on first use.
+struct BlobSpec {
+  uint64_t size = 0;
+  std::optional<Digest> sha256;
+  std::string source_url;
+};
+
+struct BlockInfo {
+  bool digest_known = false;
+  bool present = false;
+  BlockDigest digest{};
 };
 
 struct DocRecord {
@@ -43,62 +90,146 @@ struct DocRecord {
   std::string last_modified;
 };
 
-// An open, complete blob. Reads are positional, so one BlobFile serves many threads.
-class BlobFile {
- public:
-  BlobFile(int fd, uint64_t size) : fd_(fd), size_(size) {}
-  ~BlobFile();
-  BlobFile(const BlobFile&) = delete;
-  BlobFile& operator=(const BlobFile&) = delete;
-
-  // Reads up to `size` bytes at `offset`; fewer only at end of file.
-  Result<size_t> ReadAt(uint64_t offset, char* buf, size_t size) const;
-  uint64_t size() const { return size_; }
-
- private:
-  int fd_;
-  uint64_t size_;
+struct CacheOptions {
+  uint64_t size_limit = UINT64_MAX;  // bytes of present blocks
 };
 
-// A blob being written to a temporary file. Destroying it without Cache::CommitBlob removes the file.
-class BlobWriter {
- public:
-  BlobWriter(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
-  ~BlobWriter();
-  BlobWriter(const BlobWriter&) = delete;
-  BlobWriter& operator=(const BlobWriter&) = delete;
+struct CacheUsage {
+  uint64_t used_bytes = 0;      // bytes of present blocks
+  uint64_t reserved_bytes = 0;  // bytes of blocks being written
+  uint64_t size_limit = 0;
+};
 
-  Status Append(std::string_view data);
-  uint64_t written() const { return written_; }
+BlockDigest DigestBlock(std::string_view data);
+
+// Incremental block digest, for data that arrives in pieces.
+class BlockHasher {
+ public:
+  BlockHasher();
+  ~BlockHasher();
+  BlockHasher(const BlockHasher&) = delete;
+  BlockHasher& operator=(const BlockHasher&) = delete;
+  void Update(std::string_view data);
+  BlockDigest Finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+class Cache;
+
+// An open blob: its sparse file (one descriptor) and block operations. Get it from
+// Cache::OpenBlob. While some AcquireUse is not matched by ReleaseUse (a reader has the file
+// open), no process evicts it; work in the background (fetching, verifying) does not protect it.
+class Blob {
+ public:
+  ~Blob();
+  Blob(const Blob&) = delete;
+  Blob& operator=(const Blob&) = delete;
+
+  const std::string& key() const { return key_; }
+  uint64_t size() const { return size_; }
+  uint64_t block_count() const { return (size_ + kBlockSize - 1) / kBlockSize; }
+  // Bytes in block `index` (the last block may be short).
+  size_t BlockLength(uint64_t index) const;
+
+  Result<BlobRecord> Record() const;
+  Result<BlockInfo> Block(uint64_t index) const;
+
+  // Reads block `index` from disk into `buf` (BlockLength bytes) and checks its digest.
+  // kNotFound when not present; kDataLoss when the bytes do not match (the block is dropped).
+  Status ReadBlock(uint64_t index, char* buf) const;
+  // Reads bytes without a digest check: only for blocks the caller checked (or wrote) before in
+  // this process. Returns the bytes read (fewer at end of file or if the file was truncated).
+  Result<size_t> ReadUnchecked(uint64_t offset, char* buf, size_t size) const;
+
+  // Writes one block's bytes at their place in the file: Append in order, then Commit. The
+  // writer holds a reservation of the block's size against the cache limit from the start, so
+  // bytes never reach the disk beyond the limit; destroying it without Commit frees the bytes
+  // and the reservation.
+  class Writer {
+   public:
+    Writer(Writer&& other) noexcept;
+    Writer& operator=(Writer&&) = delete;
+    ~Writer();
+    Status Append(std::string_view data);
+    uint64_t written() const { return written_; }
+    // Records the block as present with its digest. kDataLoss when a digest was recorded for
+    // this block before and the new bytes differ (the origin changed).
+    Status Commit();
+
+   private:
+    friend class Blob;
+    Writer(Blob& blob, uint64_t index);
+    Blob* blob_;
+    uint64_t index_;
+    uint64_t written_ = 0;
+    bool reserved_ = true;  // until committed or released
+    std::unique_ptr<BlockHasher> hasher_;
+  };
+  // Reserves room for block `index` (evicting if needed) and returns its writer.
+  // kResourceExhausted when the cache is full of open or pinned blobs. With `background`, only
+  // blobs used less recently than this one are evicted: completing a blob nobody is reading
+  // must not push out what readers used since.
+  Result<Writer> WriteBlock(uint64_t index, bool background = false);
+  // Checks bytes fetched for a block against its known digest (OK when no digest is known).
+  Status CheckBlock(uint64_t index, std::string_view data) const;
+  // Records the digest of a block that is served but not stored (the cache was full).
+  Status RecordDigest(uint64_t index, std::string_view data);
+
+  Status MarkVerified(const Digest& sha256);
+  Status MarkPoisoned(const std::string& why);
+  Status Touch();  // now becomes the blob's last access
+  // Counted in this process; the first use takes the shared in-use lock, the last releases it.
+  Status AcquireUse();
+  void ReleaseUse();
+
+  // Cross-process single flight: an exclusive lock on block `index`, held while fetching it.
+  // Blocks while another process holds it. Released by UnlockBlock or when the process dies.
+  Status LockBlock(uint64_t index);
+  void UnlockBlock(uint64_t index);
 
  private:
   friend class Cache;
+  Blob(Cache& cache, std::string key, uint64_t size, int fd);
+  Cache& cache_;
+  std::string key_;
+  std::string id_;  // fixed-width id used in block keys
+  uint64_t size_;
   int fd_;
-  std::string path_;
-  uint64_t written_ = 0;
-  bool committed_ = false;
+  std::mutex use_mu_;
+  int uses_ = 0;  // guarded by use_mu_
+  std::atomic<int64_t> last_access_{0};  // as recorded by OpenBlob/Touch
 };
 
 class Cache {
  public:
-  // Opens (creating if needed) the cache in `dir`.
-  static Result<std::unique_ptr<Cache>> Open(const std::string& dir);
+  static Result<std::unique_ptr<Cache>> Open(const std::string& dir, CacheOptions options = {});
   ~Cache();
   Cache(const Cache&) = delete;
   Cache& operator=(const Cache&) = delete;
 
   const std::string& dir() const { return dir_; }
 
-  // Blob keys: "sha256:<hex>" for content with a known digest, "url:<hex of sha256(url)>" for
-  // content pinned on first use. See BlobKeyFor* below.
+  // Opens the blob `key`, creating its record and sparse file from `spec` when absent. A record
+  // whose size disagrees with `spec`, or whose file vanished, starts over empty.
+  // Keys: BlobKeyForDigest / BlobKeyForUrl.
+  Result<std::shared_ptr<Blob>> OpenBlob(const std::string& key, const BlobSpec& spec);
   Result<std::optional<BlobRecord>> GetBlob(const std::string& key);
-  Result<std::unique_ptr<BlobWriter>> NewBlob();
-  // Makes the writer's data the blob `key` and records it. Replaces an existing blob.
-  Status CommitBlob(std::unique_ptr<BlobWriter> writer, const std::string& key, const BlobRecord& record);
-  // kNotFound when the blob is not cached (or its file vanished: the record is then dropped).
-  Result<std::shared_ptr<BlobFile>> OpenBlob(const std::string& key);
+  Status SetPinned(const std::string& key, bool pinned);
+  // Drops the blob's blocks and record and deletes its file (also while open: readers then
+  // see blocks as absent).
   Status RemoveBlob(const std::string& key);
-  Status TouchBlob(const std::string& key, int64_t now);
+
+  CacheUsage Usage();
+  // Reserves `bytes` under the limit for a block about to be written, evicting as needed.
+  // kResourceExhausted when that is impossible. Unreserve gives them back.
+  // Only blobs whose last access is older than `evict_before` (ms) are evicted for it.
+  Status Reserve(uint64_t bytes, int64_t evict_before = INT64_MAX, const std::string& requester = "");
+  void Unreserve(uint64_t bytes);
+  // Flushes the index to disk.
+  Status Sync();
 
   Result<std::optional<DocRecord>> GetDoc(const std::string& url);
   Status PutDoc(const std::string& url, const DocRecord& record);
@@ -109,9 +240,26 @@ class Cache {
   struct Index;  // opaque: the LMDB environment and its databases
 
  private:
-  Cache(std::string dir, std::unique_ptr<Index> index);
+  friend class Blob;
+  Cache(std::string dir, CacheOptions options, std::unique_ptr<Index> index);
+  // Records a block. `reserved`: its bytes were reserved (present blocks only).
+  Status CommitBlock(Blob& blob, uint64_t index, const BlockDigest& digest, bool present, bool reserved);
+  Status DropBlock(const Blob& blob, uint64_t index) const;
+  Status UpdateRecord(const std::string& key, const std::function<void(BlobRecord&)>& change);
+  // Evicts the least recently used blob that is not pinned, not open, and last used before
+  // `evict_before`. `*busy` tells whether some candidate was skipped only because it is open.
+  // `requester` (the blob that needs room) is never a victim and never counts as busy.
+  Status EvictOne(bool* evicted, int64_t evict_before = INT64_MAX, bool* busy = nullptr,
+                  const std::string& requester = "");
+  Status JoinUsers();
+
   std::string dir_;
+  CacheOptions options_;
   std::unique_ptr<Index> index_;
+  std::mutex evict_mu_;  // one evictor at a time in this process
+  int users_fd_ = -1;    // shared lock on index/users.lock while this Cache is open
+  // Until then, Reserve does not wait for space to free up: it just found none.
+  std::atomic<int64_t> full_until_ms_{0};
 };
 
 std::string BlobKeyForDigest(const Digest& sha256);

@@ -35,6 +35,8 @@ class Result {
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
+  T value_or(T fallback) const& { return has_value() ? value() : std::move(fallback); }
+
   // The error; an OK Status when a value is held.
   Status status() const { return has_value() ? Status() : std::get<1>(v_); }
   const Status& error() const { return std::get<1>(v_); }

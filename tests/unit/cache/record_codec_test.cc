@@ -16,7 +16,19 @@ BlobRecord SampleBlob() {
   r.source_url = std::string("http://hub/a\0b", 14);  // embedded NUL survives
   r.created = -5;                                     // before the epoch
   r.last_access = std::numeric_limits<int64_t>::max();
+  r.state = BlobState::kPoisoned;
+  r.pinned = true;
+  r.cached_bytes = 0x1122334455667788ull;
+  r.note = "sha256 mismatch: expected a, got b";
   return r;
+}
+
+BlockInfo SampleBlock(bool present) {
+  BlockInfo b;
+  b.digest_known = true;
+  b.present = present;
+  for (size_t i = 0; i < b.digest.size(); ++i) b.digest[i] = static_cast<uint8_t>(0xf0 + i);
+  return b;
 }
 
 DocRecord SampleDoc() {
@@ -35,6 +47,10 @@ void ExpectSameBlob(const BlobRecord& a, const BlobRecord& b) {
   EXPECT_EQ(a.source_url, b.source_url);
   EXPECT_EQ(a.created, b.created);
   EXPECT_EQ(a.last_access, b.last_access);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.pinned, b.pinned);
+  EXPECT_EQ(a.cached_bytes, b.cached_bytes);
+  EXPECT_EQ(a.note, b.note);
 }
 
 TEST(RecordCodecTest, BlobRecordRoundTrips) {
@@ -56,6 +72,80 @@ TEST(RecordCodecTest, UnpublishedFlagRoundTrips) {
   auto out = DecodeBlobRecord(EncodeBlobRecord(in));
   ASSERT_TRUE(out.ok());
   EXPECT_FALSE(out->published);
+}
+
+TEST(RecordCodecTest, EveryBlobStateRoundTrips) {
+  for (BlobState state : {BlobState::kPartial, BlobState::kVerified, BlobState::kPoisoned}) {
+    BlobRecord in = SampleBlob();
+    in.state = state;
+    auto out = DecodeBlobRecord(EncodeBlobRecord(in));
+    ASSERT_TRUE(out.ok());
+    EXPECT_EQ(out->state, state);
+  }
+}
+
+TEST(RecordCodecTest, FlagsRoundTripIndependently) {
+  for (int bits = 0; bits < 8; ++bits) {
+    BlobRecord in = SampleBlob();
+    if ((bits & 1) == 0) in.sha256.reset();
+    in.published = (bits & 2) != 0;
+    in.pinned = (bits & 4) != 0;
+    auto out = DecodeBlobRecord(EncodeBlobRecord(in));
+    ASSERT_TRUE(out.ok()) << bits;
+    ExpectSameBlob(*out, in);
+  }
+}
+
+TEST(RecordCodecTest, MissingDigestStaysMissingEvenIfAllZero) {
+  BlobRecord in = SampleBlob();
+  in.sha256 = Digest{};  // a present all-zero digest is not the same as none
+  auto out = DecodeBlobRecord(EncodeBlobRecord(in));
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE(out->sha256.has_value());
+  EXPECT_EQ(*out->sha256, Digest{});
+  in.sha256.reset();
+  out = DecodeBlobRecord(EncodeBlobRecord(in));
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE(out->sha256.has_value());
+}
+
+TEST(RecordCodecTest, UnknownBlobStateIsRejected) {
+  std::string bytes = EncodeBlobRecord(SampleBlob());
+  const size_t state_at = 1 + 8 + 8 + 32;
+  ASSERT_EQ(bytes[state_at], static_cast<char>(BlobState::kPoisoned));
+  bytes[state_at] = 3;
+  auto out = DecodeBlobRecord(bytes);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.error().code(), Code::kDataLoss);
+}
+
+TEST(RecordCodecTest, BlockRecordRoundTrips) {
+  for (bool present : {true, false}) {
+    const BlockInfo in = SampleBlock(present);
+    const std::string bytes = EncodeBlockRecord(in);
+    EXPECT_EQ(bytes.size(), 17u) << "a flags byte and the 16-byte digest";
+    EXPECT_EQ(bytes[0], present ? 1 : 0);
+    auto out = DecodeBlockRecord(bytes);
+    ASSERT_TRUE(out.ok()) << out.error().ToString();
+    EXPECT_TRUE(out->digest_known) << "a stored block record always has its digest";
+    EXPECT_EQ(out->present, present);
+    EXPECT_EQ(out->digest, in.digest);
+  }
+}
+
+TEST(RecordCodecTest, MalformedBlockRecordsAreRejected) {
+  const std::string good = EncodeBlockRecord(SampleBlock(true));
+  for (size_t n = 0; n < good.size(); ++n) {
+    auto out = DecodeBlockRecord(std::string_view(good).substr(0, n));
+    ASSERT_FALSE(out.ok()) << "prefix of " << n << " bytes";
+    EXPECT_EQ(out.error().code(), Code::kDataLoss);
+  }
+  EXPECT_FALSE(DecodeBlockRecord(good + "x").ok());
+  for (int flags : {2, 3, 0x80, 0xff}) {
+    std::string bad = good;
+    bad[0] = static_cast<char>(flags);
+    EXPECT_FALSE(DecodeBlockRecord(bad).ok()) << "flags " << flags;
+  }
 }
 
 TEST(RecordCodecTest, DocRecordRoundTrips) {
@@ -101,6 +191,7 @@ TEST(RecordCodecTest, TrailingBytesAreRejected) {
 TEST(RecordCodecTest, WrongRecordTypeIsRejected) {
   EXPECT_FALSE(DecodeBlobRecord(EncodeDocRecord(SampleDoc())).ok());
   EXPECT_FALSE(DecodeDocRecord(EncodeBlobRecord(SampleBlob())).ok());
+  EXPECT_FALSE(DecodeBlockRecord(EncodeBlobRecord(SampleBlob())).ok());
 }
 
 TEST(RecordCodecTest, HugeLengthPrefixIsRejectedWithoutCrashing) {
@@ -112,7 +203,8 @@ TEST(RecordCodecTest, HugeLengthPrefixIsRejectedWithoutCrashing) {
 
   // A blob record whose URL length overflows pos + n.
   std::string blob = EncodeBlobRecord(SampleBlob());
-  const size_t url_length_at = 1 + 8 + 32 + 8;
+  const size_t url_length_at = 1 + 8 + 8 + 32 + 8 + 8;  // tag, size, flags, sha, state, cached
+  ASSERT_EQ(blob.substr(url_length_at, 8), std::string("\x0e\0\0\0\0\0\0\0", 8));
   blob.replace(url_length_at, 8, std::string(8, '\xff'));
   EXPECT_FALSE(DecodeBlobRecord(blob).ok());
 }
