@@ -7,6 +7,9 @@
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+
+#include <cctype>
 
 #include "hubfs/core/names.h"
 
@@ -29,6 +32,13 @@ Result<std::string> GetString(const std::string& origin, const toml::table& tabl
   return std::string(*node->as_string());
 }
 
+Result<fs::Verification> GetVerification(const std::string& origin, const toml::node& node) {
+  std::optional<fs::Verification> v;
+  if (node.is_string()) v = ParseVerification(node.as_string()->get());
+  if (!v) return Invalid(origin, node, "'verification' must be \"strict\" or \"lazy\"");
+  return *v;
+}
+
 Status CheckKeys(const std::string& origin, const toml::table& table,
                  const std::set<std::string>& allowed, const std::string& where) {
   for (const auto& [key, node] : table) {
@@ -49,7 +59,10 @@ Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size
                    "unknown hub type '" + hub.type + "'" + where + " (supported: onnx)");
   }
   HUBFS_RETURN_IF_ERROR(
-      CheckKeys(origin, t, {"type", "name", "repo", "raw_base", "media_base"}, where));
+      CheckKeys(origin, t, {"type", "name", "repo", "raw_base", "media_base", "verification"}, where));
+  if (const toml::node* v = t.get("verification")) {
+    HUBFS_ASSIGN_OR_RETURN(hub.verification, GetVerification(origin, *v));
+  }
   HUBFS_ASSIGN_OR_RETURN(hub.name, GetString(origin, t, "name", hub.type));
   if (!IsSafeName(hub.name) || hub.name == "." || hub.name == "..") {
     return Invalid(origin, t, "'name' must be a plain folder name" + where);
@@ -112,6 +125,47 @@ std::optional<int64_t> ParseDuration(std::string_view text) {
   return value * unit;
 }
 
+std::optional<SizeSpec> ParseSize(std::string_view text) {
+  if (text.empty() || text.size() > 24) return std::nullopt;
+  if (text.back() == '%') {
+    auto n = ParseDuration(text.substr(0, text.size() - 1));  // plain digits
+    if (!n || *n <= 0 || *n > 100 || !std::isdigit(static_cast<unsigned char>(text[text.size() - 2]))) {
+      return std::nullopt;
+    }
+    return SizeSpec{0, static_cast<int>(*n)};
+  }
+  uint64_t unit = 1;
+  switch (std::toupper(static_cast<unsigned char>(text.back()))) {
+    case 'K': unit = uint64_t{1} << 10; break;
+    case 'M': unit = uint64_t{1} << 20; break;
+    case 'G': unit = uint64_t{1} << 30; break;
+    case 'T': unit = uint64_t{1} << 40; break;
+    default: break;
+  }
+  if (unit != 1) text.remove_suffix(1);
+  if (text.empty() || text.size() > 15) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (value == 0 || value > UINT64_MAX / unit) return std::nullopt;
+  return SizeSpec{value * unit, 0};
+}
+
+std::optional<fs::Verification> ParseVerification(std::string_view text) {
+  if (text == "strict") return fs::Verification::kStrict;
+  if (text == "lazy") return fs::Verification::kLazy;
+  return std::nullopt;
+}
+
+uint64_t ResolveCacheSize(const SizeSpec& spec, const std::string& dir) {
+  if (spec.percent == 0) return spec.bytes;
+  struct statvfs st {};
+  if (::statvfs(dir.c_str(), &st) != 0) return UINT64_MAX;  // unknown: no limit rather than none
+  return static_cast<uint64_t>(st.f_blocks) * st.f_frsize / 100 * static_cast<uint64_t>(spec.percent);
+}
+
 std::string DefaultCacheDir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/hubfs";
   const char* home = std::getenv("HOME");
@@ -129,7 +183,30 @@ Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
   Config c;
   c.source = origin;
   HUBFS_RETURN_IF_ERROR(CheckKeys(origin, root,
-                                  {"cache_dir", "metadata_ttl", "log_file", "log_level", "hub"}, ""));
+                                  {"cache_dir", "metadata_ttl", "log_file", "log_level", "hub",
+                                   "verification", "cache_size", "read_timeout"},
+                                  ""));
+  if (const toml::node* v = root.get("verification")) {
+    HUBFS_ASSIGN_OR_RETURN(c.verification, GetVerification(origin, *v));
+  }
+  if (const toml::node* size = root.get("cache_size")) {
+    std::optional<SizeSpec> spec;
+    if (size->is_integer() && size->as_integer()->get() > 0) {
+      spec = SizeSpec{static_cast<uint64_t>(size->as_integer()->get()), 0};
+    }
+    if (size->is_string()) spec = ParseSize(size->as_string()->get());
+    if (!spec) return Invalid(origin, *size, "'cache_size' must be like \"20G\", \"512M\" or \"50%\"");
+    c.cache_size = *spec;
+  }
+  if (const toml::node* timeout = root.get("read_timeout")) {
+    std::optional<int64_t> seconds;
+    if (timeout->is_string()) seconds = ParseDuration(timeout->as_string()->get());
+    if (timeout->is_integer()) seconds = timeout->as_integer()->get();
+    if (!seconds || *seconds <= 0) {
+      return Invalid(origin, *timeout, "'read_timeout' must be a duration like \"10s\"");
+    }
+    c.read_timeout_ms = *seconds * 1000;
+  }
   HUBFS_ASSIGN_OR_RETURN(c.cache_dir, GetString(origin, root, "cache_dir", ""));
   HUBFS_ASSIGN_OR_RETURN(c.log_file, GetString(origin, root, "log_file", ""));
   if (const toml::node* ttl = root.get("metadata_ttl")) {

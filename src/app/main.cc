@@ -21,6 +21,13 @@ int main(int argc, char** argv) {
   mount_cmd->add_option("--cache-dir", mount.cache_dir,
                         "Cache folder (default: cache_dir from the configuration, else "
                         "$XDG_CACHE_HOME/hubfs or ~/.cache/hubfs)");
+  mount_cmd->add_option("--cache-size", mount.cache_size,
+                        "Upper bound of the cache on disk: 20G, 512M, 50% (of the cache's disk); "
+                        "least recently used files are evicted");
+  mount_cmd->add_option("--verification", mount.verification,
+                        "strict (default): serve a file only once its sha256 matched; lazy: serve "
+                        "blocks as they arrive and verify in the background")
+      ->check(CLI::IsMember({"strict", "lazy"}));
   mount_cmd->add_flag("--foreground,-f", mount.foreground,
                       "Stay in the foreground and log to stderr (default: detach once mounted)");
   mount_cmd->add_option("-o", mount.fuse_options,
@@ -36,8 +43,18 @@ int main(int argc, char** argv) {
   umount_cmd->alias("unmount");
   umount_cmd->add_option("MOUNTPOINT", umount_point, "The folder hubfs is mounted at")->required();
 
+  std::vector<std::string> pin_paths;
+  CLI::App* pin_cmd = app.add_subcommand("pin", "Keep files in the cache: never evict them");
+  pin_cmd->add_option("PATH", pin_paths, "Files in a hubfs mount")->required();
+  pin_cmd->footer("Pinning does not download; reading the file (or cat > /dev/null) does.");
+  std::vector<std::string> unpin_paths;
+  CLI::App* unpin_cmd = app.add_subcommand("unpin", "Let pinned files be evicted again");
+  unpin_cmd->add_option("PATH", unpin_paths, "Files in a hubfs mount")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (*mount_cmd) return hubfs::app::RunMount(mount);
   if (*umount_cmd) return hubfs::app::RunUmount(umount_point);
+  if (*pin_cmd) return hubfs::app::RunPin(pin_paths, true);
+  if (*unpin_cmd) return hubfs::app::RunPin(unpin_paths, false);
   return 1;
 }

@@ -7,7 +7,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +22,7 @@
 #include "hubfs/app/config.h"
 #include "hubfs/cache/cache.h"
 #include "hubfs/core/logging.h"
-#include "hubfs/fs/blob_fetcher.h"
+#include "hubfs/fs/read_engine.h"
 #include "hubfs/fs/document_cache.h"
 #include "hubfs/fs/filesystem.h"
 #include "hubfs/fuse/fuse_mount.h"
@@ -100,34 +102,46 @@ Status Preflight(const std::string& mountpoint) {
 }
 
 // The mount's components, in construction order; members are destroyed in reverse, which is
-// the shutdown order: FUSE session, filesystem, fetcher, hubs, documents, cache, HTTP.
+// the shutdown order: FUSE session, filesystem, read engine (joins its workers), hubs,
+// documents, cache, HTTP.
 struct Daemon {
   net::CurlGlobal curl_global;
   std::unique_ptr<net::CurlHttpClient> http;
   std::unique_ptr<cache::Cache> cache;
   std::unique_ptr<fs::CachedDocumentSource> documents;
   std::vector<std::unique_ptr<hubs::Hub>> hubs;
-  std::unique_ptr<fs::BlobFetcher> fetcher;
+  std::unique_ptr<fs::ReadEngine> engine;
   std::unique_ptr<fs::Filesystem> filesystem;
   std::unique_ptr<fuse::FuseMount> mount;
 };
 
 Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::string& mountpoint) {
-  d.http = std::make_unique<net::CurlHttpClient>(net::CurlHttpClient::Options{});
-  auto cache = cache::Cache::Open(config.cache_dir);
+  net::CurlHttpClient::Options http_options;
+  // A transfer that stalls longer than a reader would wait is useless, and it holds an engine
+  // worker (and delays unmounting) until it gives up.
+  http_options.stall_timeout = std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(
+                                                                     std::chrono::milliseconds(config.read_timeout_ms)));
+  d.http = std::make_unique<net::CurlHttpClient>(http_options);
+  cache::CacheOptions cache_options;
+  cache_options.size_limit = ResolveCacheSize(config.cache_size, config.cache_dir);
+  HUBFS_LOG_INFO("cache {}: limit {} MiB", config.cache_dir, cache_options.size_limit >> 20);
+  auto cache = cache::Cache::Open(config.cache_dir, cache_options);
   if (!cache) return cache.error().WithContext("opening the cache " + config.cache_dir);
   d.cache = std::move(cache).value();
   d.documents = std::make_unique<fs::CachedDocumentSource>(*d.http, *d.cache, config.metadata_ttl);
   std::vector<hubs::Hub*> hubs;
+  fs::FsOptions fs_options;
   for (const HubConfig& hub : config.hubs) {
     d.hubs.push_back(std::make_unique<hubs::onnx::OnnxHub>(hub.onnx, *d.documents));
     hubs.push_back(d.hubs.back().get());
+    fs_options.verification.push_back(hub.verification.value_or(config.verification));
   }
-  d.fetcher = std::make_unique<fs::BlobFetcher>(*d.http, *d.cache);
-  fs::FsOptions fs_options;
+  fs::ReadEngineOptions engine_options;
+  engine_options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
+  d.engine = std::make_unique<fs::ReadEngine>(*d.http, *d.cache, engine_options);
   fs_options.uid = ::getuid();
   fs_options.gid = ::getgid();
-  d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.fetcher, fs_options);
+  d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.engine, fs_options);
   d.filesystem->Load();
   fuse::MountOptions mount_options;
   mount_options.mountpoint = mountpoint;
@@ -147,6 +161,39 @@ Status MakeCacheDir(const std::string& dir) {
   if (ec) return Status::IoError("cannot create the cache folder " + dir + ": " + ec.message());
   if (::chmod(dir.c_str(), 0700) != 0) return Status::FromErrno(errno, "chmod 0700 " + dir);
   return Status();
+}
+
+// Command-line settings win over the configuration file.
+Status ApplyOverrides(const MountArgs& args, Config* config) {
+  if (!args.cache_size.empty()) {
+    auto size = ParseSize(args.cache_size);
+    if (!size) return Status::InvalidArgument("--cache-size " + args.cache_size + ": use e.g. 20G, 512M or 50%");
+    config->cache_size = *size;
+  }
+  if (!args.verification.empty()) {
+    auto v = ParseVerification(args.verification);
+    if (!v) return Status::InvalidArgument("--verification must be strict or lazy");
+    config->verification = *v;
+    for (HubConfig& hub : config->hubs) hub.verification.reset();
+  }
+  return Status();
+}
+
+// The kernel reads ahead at most read_ahead_kb of the mount's bdi (128 KiB by default for FUSE),
+// far less than a model loader's sweep wants. Only root may raise it; others keep the default.
+void RaiseReadahead(const std::string& mountpoint) {
+  constexpr const char* kReadaheadKb = "16384";
+  if (::geteuid() != 0) return;
+  auto mount = FindMount(mountpoint);
+  if (!mount) return;
+  const std::string path = "/sys/class/bdi/" + mount->device + "/read_ahead_kb";
+  int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ::write(fd, kReadaheadKb, std::strlen(kReadaheadKb)) < 0) {
+    HUBFS_LOG_WARN("could not raise {} to {}: {}", path, kReadaheadKb, std::strerror(errno));
+  } else {
+    HUBFS_LOG_INFO("readahead of {} raised to {} KiB", mountpoint, kReadaheadKb);
+  }
+  if (fd >= 0) ::close(fd);
 }
 
 void DetachStdio() {
@@ -169,6 +216,10 @@ int RunMount(const MountArgs& args) {
     return 1;
   }
   if (!args.cache_dir.empty()) config->cache_dir = args.cache_dir;
+  if (Status s = ApplyOverrides(args, &*config); !s.ok()) {
+    std::fprintf(stderr, "hubfs mount: %s\n", s.message().c_str());
+    return 1;
+  }
   // Relative paths mean "from here"; the daemon works from "/", so resolve them now.
   std::error_code ec;
   config->cache_dir = std::filesystem::absolute(config->cache_dir, ec).lexically_normal();
@@ -228,6 +279,7 @@ int RunMount(const MountArgs& args) {
     return 1;
   }
   HUBFS_LOG_INFO("mounted at {}", *mountpoint);
+  RaiseReadahead(*mountpoint);
   if (!args.foreground) {
     ready.Report("OK");
     DetachStdio();

@@ -26,10 +26,10 @@ std::string Unescape(const std::string& field) {
 
 }  // namespace
 
-std::optional<std::string> MountedFsType(const std::string& path) {
+std::optional<MountEntry> FindMount(const std::string& path) {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
-  std::optional<std::string> found;
+  std::optional<MountEntry> found;
   while (std::getline(in, line)) {
     // id parent major:minor root mountpoint options [optional fields] - fstype source superopts
     std::istringstream fields(line);
@@ -41,7 +41,7 @@ std::optional<std::string> MountedFsType(const std::string& path) {
     }
     std::string fstype;
     fields >> fstype;
-    found = fstype;  // the last entry wins: it is the one on top
+    found = MountEntry{fstype, dev};  // the last entry wins: it is the one on top
   }
   return found;
 }

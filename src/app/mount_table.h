@@ -6,8 +6,18 @@
 
 namespace hubfs::app {
 
-// The filesystem type mounted exactly at `path` (an absolute, resolved path), e.g. "fuse.hubfs";
+struct MountEntry {
+  std::string fstype;  // e.g. "fuse.hubfs"
+  std::string device;  // "major:minor", the name of the mount's bdi in /sys/class/bdi
+};
+
+// What is mounted exactly at `path` (an absolute, resolved path), the topmost mount if several;
 // nullopt when nothing is mounted there.
-std::optional<std::string> MountedFsType(const std::string& path);
+std::optional<MountEntry> FindMount(const std::string& path);
+
+inline std::optional<std::string> MountedFsType(const std::string& path) {
+  auto entry = FindMount(path);
+  return entry ? std::optional<std::string>(entry->fstype) : std::nullopt;
+}
 
 }  // namespace hubfs::app

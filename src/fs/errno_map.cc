@@ -25,4 +25,8 @@ int ErrnoFor(const Status& status) {
   return EIO;
 }
 
+int ErrnoForXattr(const Status& status) {
+  return status.IsNotFound() ? ENODATA : ErrnoFor(status);
+}
+
 }  // namespace hubfs::fs

@@ -11,18 +11,18 @@ namespace hubfs::fs {
 
 struct Filesystem::OpenFile {
   const Node* node = nullptr;
-  std::mutex mu;                             // guards blob
-  std::shared_ptr<cache::BlobFile> blob;     // set on first read of remote content
+  std::unique_ptr<ReadEngine::File> remote;  // files with downloadable content
 };
 
-Filesystem::Filesystem(std::vector<hubs::Hub*> hubs, BlobFetcher& fetcher, FsOptions options)
-    : hubs_(std::move(hubs)), fetcher_(fetcher), options_(options),
+Filesystem::Filesystem(std::vector<hubs::Hub*> hubs, ReadEngine& engine, FsOptions options)
+    : hubs_(std::move(hubs)), engine_(engine), options_(std::move(options)),
       tree_(std::make_shared<Tree>(static_cast<int64_t>(std::time(nullptr)))) {}
 
 void Filesystem::Load() {
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   auto tree = std::make_shared<Tree>(now);
-  for (hubs::Hub* hub : hubs_) {
+  for (uint32_t index = 0; index < hubs_.size(); ++index) {
+    hubs::Hub* hub = hubs_[index];
     auto listing = hub->List();
     if (!listing) {
       HUBFS_LOG_ERROR("hub {}: cannot list: {}", hub->name(), listing.error().ToString());
@@ -31,11 +31,11 @@ void Filesystem::Load() {
                             listing.error().message() +
                             "\n\nNo usable copy of its index is cached. Check the hub's URLs "
                             "in the configuration and that the server is reachable, then remount.",
-                        now);
+                        now, index);
       continue;
     }
     std::vector<std::string> warnings;
-    tree->AddHub(hub->name(), *listing, &warnings);
+    tree->AddHub(hub->name(), *listing, &warnings, index);
     for (const auto& w : warnings) HUBFS_LOG_WARN("hub {}: {}", hub->name(), w);
   }
   tree->Finish();
@@ -129,12 +129,20 @@ Result<OpenResult> Filesystem::Open(NodeId ino) {
   if (node->kind != hubs::EntryKind::kFile) return Status::InvalidArgument("not a file");
   auto file = std::make_shared<OpenFile>();
   file->node = node;
+  OpenResult result{0, true, false};  // generated text is immutable for the tree's life
+  if (node->remote) {
+    const Verification policy = node->hub < options_.verification.size()
+                                    ? options_.verification[node->hub]
+                                    : Verification::kStrict;
+    HUBFS_ASSIGN_OR_RETURN(file->remote, engine_.Open(*node->remote, policy));
+    result.keep_cache = file->remote->immutable();
+    // The size was not published (st_size shows 0): the kernel must pass reads through to EOF.
+    result.direct_io = !node->remote->size;
+  }
   std::lock_guard lock(mu_);
-  uint64_t handle = next_handle_++;
-  handles_.emplace(handle, std::move(file));
-  // Content is immutable for the life of the tree: verified blobs and generated text.
-  const bool unknown_size = node->remote && !node->remote->size;
-  return OpenResult{handle, !unknown_size, unknown_size};
+  result.handle = next_handle_++;
+  handles_.emplace(result.handle, std::move(file));
+  return result;
 }
 
 std::shared_ptr<Filesystem::OpenFile> Filesystem::FindHandle(uint64_t handle) const {
@@ -153,19 +161,7 @@ Result<size_t> Filesystem::Read(uint64_t handle, uint64_t offset, size_t size, c
     std::memcpy(buf, node.content.data() + offset, n);
     return n;
   }
-  std::shared_ptr<cache::BlobFile> blob;
-  {
-    std::lock_guard lock(file->mu);
-    blob = file->blob;
-  }
-  if (!blob) {
-    auto fetched = fetcher_.Get(*node.remote);  // no lock held: may take long
-    if (!fetched) return fetched.error();
-    blob = *fetched;
-    std::lock_guard lock(file->mu);
-    file->blob = blob;
-  }
-  return blob->ReadAt(offset, buf, size);
+  return engine_.Read(*file->remote, offset, size, buf);  // no lock held: may take long
 }
 
 void Filesystem::Release(uint64_t handle) {
@@ -176,6 +172,50 @@ void Filesystem::Release(uint64_t handle) {
 FsStats Filesystem::Stats() const {
   std::lock_guard lock(mu_);
   return FsStats{tree_->size(), handles_.size()};
+}
+
+}  // namespace hubfs::fs
+
+namespace hubfs::fs {
+
+Result<std::vector<std::string>> Filesystem::ListXattr(NodeId ino) {
+  const Node* node = tree_->Get(ino);
+  if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  if (!node->remote) return std::vector<std::string>{};
+  std::vector<std::string> names = {"user.hubfs.source", "user.hubfs.cached_bytes", "user.hubfs.verified",
+                                    "user.hubfs.pinned", "user.hubfs.cache_key", "user.hubfs.cache_dir"};
+  if (GetXattr(ino, "user.hubfs.sha256").ok()) names.insert(names.begin(), "user.hubfs.sha256");
+  return names;
+}
+
+Result<std::string> Filesystem::GetXattr(NodeId ino, std::string_view name) {
+  const Node* node = tree_->Get(ino);
+  if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  if (!node->remote || name.substr(0, 11) != "user.hubfs.") {
+    return Status::NotFound("no attribute " + std::string(name));
+  }
+  const hubs::RemoteObject& remote = *node->remote;
+  const std::string key = ReadEngine::KeyFor(remote);
+  if (name == "user.hubfs.source") return remote.url;
+  if (name == "user.hubfs.cache_key") return key;
+  if (name == "user.hubfs.cache_dir") return engine_.cache().dir();
+  HUBFS_ASSIGN_OR_RETURN(auto record, engine_.cache().GetBlob(key));
+  if (name == "user.hubfs.sha256") {
+    if (remote.sha256) return ToHex(*remote.sha256);
+    if (record && record->sha256) return ToHex(*record->sha256);  // pinned on first use
+    return Status::NotFound("no sha256 yet");
+  }
+  if (name == "user.hubfs.cached_bytes") return std::to_string(record ? record->cached_bytes : 0);
+  if (name == "user.hubfs.pinned") return std::string(record && record->pinned ? "yes" : "no");
+  if (name == "user.hubfs.verified") {
+    if (!record) return std::string("no");
+    switch (record->state) {
+      case cache::BlobState::kVerified: return std::string("yes");
+      case cache::BlobState::kPoisoned: return std::string("poisoned");
+      case cache::BlobState::kPartial: return std::string("no");
+    }
+  }
+  return Status::NotFound("no attribute " + std::string(name));
 }
 
 }  // namespace hubfs::fs

@@ -36,6 +36,7 @@ NodeId Tree::AddNode(NodeId parent, const std::string& name, hubs::EntryKind kin
   node.name = name;
   node.kind = kind;
   node.mtime = mtime;
+  node.hub = current_hub_;
   nodes_.push_back(std::move(node));
   nodes_[parent - 1].children.push_back(nodes_.back().id);
   index_.emplace(IndexKey(parent, name), nodes_.back().id);
@@ -61,7 +62,8 @@ NodeId Tree::DirFor(const std::string& hub, const std::vector<std::string>& dirs
 }
 
 void Tree::AddHub(const std::string& hub, const hubs::Listing& listing,
-                  std::vector<std::string>* warnings) {
+                  std::vector<std::string>* warnings, uint32_t hub_index) {
+  current_hub_ = hub_index;
   DirFor(hub, {}, listing.mtime);
   for (const hubs::Entry& entry : listing.entries) {
     if (entry.path.empty()) continue;
@@ -88,7 +90,9 @@ void Tree::AddHub(const std::string& hub, const hubs::Listing& listing,
   }
 }
 
-void Tree::AddHubError(const std::string& hub, const std::string& message, int64_t mtime) {
+void Tree::AddHubError(const std::string& hub, const std::string& message, int64_t mtime,
+                       uint32_t hub_index) {
+  current_hub_ = hub_index;
   NodeId dir = DirFor(hub, {}, mtime);
   if (dir == 0 || Child(dir, kErrorFileName)) return;
   NodeId id = AddNode(dir, kErrorFileName, hubs::EntryKind::kFile, mtime);

@@ -167,6 +167,46 @@ void OnStatFs(fuse_req_t req, fuse_ino_t) {
   });
 }
 
+// Replies to getxattr/listxattr: the size when the caller asks for it (size 0), ERANGE when its
+// buffer is too small, else the bytes.
+void ReplyXattr(fuse_req_t req, const std::string& value, size_t size) {
+  if (size == 0) {
+    fuse_reply_xattr(req, value.size());
+  } else if (value.size() > size) {
+    fuse_reply_err(req, ERANGE);
+  } else {
+    fuse_reply_buf(req, value.data(), value.size());
+  }
+}
+
+void OnGetXattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
+  Dispatch(req, "getxattr", ino, [&] {
+    auto value = Fs(req).GetXattr(ino, name);
+    if (!value) return (void)fuse_reply_err(req, fs::ErrnoForXattr(value.error()));
+    ReplyXattr(req, *value, size);
+  });
+}
+
+void OnListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
+  Dispatch(req, "listxattr", ino, [&] {
+    auto names = Fs(req).ListXattr(ino);
+    if (!names) return (void)fuse_reply_err(req, fs::ErrnoForXattr(names.error()));
+    std::string joined;
+    for (const auto& n : *names) joined.append(n).push_back('\0');
+    ReplyXattr(req, joined, size);
+  });
+}
+
+// Model files are read in large sequential sweeps: ask for 1 MiB requests (the kernel caps them
+// at its max_pages, 256 pages since Linux 4.20) and up to 16 MiB of readahead. The kernel sets
+// the mount's bdi read_ahead_kb to the smaller of what it had and this, so announcing less would
+// undo the mount command's raise (it raises read_ahead_kb before INIT when it runs as root).
+void OnInit(void*, fuse_conn_info* conn) {
+  conn->max_write = 1u << 20;  // libfuse derives the request size (max_pages) from it
+  conn->max_readahead = 16u << 20;
+  conn->want |= FUSE_CAP_ASYNC_READ;
+}
+
 fuse_lowlevel_ops MakeOperations() {
   fuse_lowlevel_ops ops{};
   ops.lookup = OnLookup;
@@ -179,6 +219,9 @@ fuse_lowlevel_ops MakeOperations() {
   ops.read = OnRead;
   ops.release = OnRelease;
   ops.statfs = OnStatFs;
+  ops.getxattr = OnGetXattr;
+  ops.listxattr = OnListXattr;
+  ops.init = OnInit;
   return ops;
 }
 

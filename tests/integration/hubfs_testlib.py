@@ -788,3 +788,400 @@ def check_all_reads(mount_root, fixture, hub):
                                 f"{len(expected)}")
     assert not problems, "reads through the mount failed:\n" + "\n".join(problems)
     return count
+
+
+# ------------------------------------------------------------------------------ read path
+# Helpers for the block cache tests (test_read_path, test_cache_repair, test_cache_limits,
+# test_crash_safety): multi-block fixture files, cache-folder inspection, a gated origin.
+
+BLOCK_SIZE = 2 * 1024 * 1024   # the cache's kBlockSize
+
+
+def build_big_fixture(root, big_sizes):
+    """An ONNX hub fixture with extra "Big N" entries of random bytes (make_onnx_hub.py
+    --big-sizes); big_sizes like ["6M", "24M", "6M!"] ("!" = the manifest's sha256 is wrong)."""
+    return OnnxFixture.build(root, big_sizes=list(big_sizes))
+
+
+def big_files(fixture):
+    """The fixture's "Big N" files: [{model, model_path, size, sha256, published_sha, wrong_sha,
+    data_path}], in --big-sizes order."""
+    return fixture.meta.get("big", [])
+
+
+def big_rel(fixture, big, hub=HUB, view=0):
+    """A big file's path below the mount (view 0: the model folder, 1: the tree mirror)."""
+    return fixture.mount_paths(hub, big["model_path"])[view]
+
+
+def write_read_config(mount, hubs, *, top=None, per_hub=None, metadata_ttl="10m", cache_dir=None,
+                      log_level="debug"):
+    """Like HubfsMount.write_config, plus the read-path keys: `top` ({key: value}) goes to the
+    top level (verification, cache_size, read_timeout), per_hub (a list aligned with `hubs`, of
+    {key: value} or None) into the [[hub]] tables. Values are written as TOML strings; None values are left out."""
+    def lines(options):
+        return [f"{k} = {toml_string(v)}" for k, v in (options or {}).items() if v is not None]
+    text = [f"cache_dir = {toml_string(cache_dir or mount.cache_dir)}",
+            f"metadata_ttl = {toml_string(metadata_ttl)}",
+            f"log_file = {toml_string(mount.log_file)}",
+            f"log_level = {toml_string(log_level)}", *lines(top), ""]
+    for i, hub in enumerate(hubs):
+        text += ["[[hub]]"] + [f"{k} = {toml_string(v)}"
+                               for k, v in dataclasses.asdict(hub).items()]
+        text += lines(per_hub[i] if per_hub and i < len(per_hub) else None) + [""]
+    mount.config.write_text("\n".join(text))
+    return mount.config
+
+
+def blob_path(cache_dir, sha_hex):
+    """<cache_dir>/blobs/<first 2 hex>/sha256-<64 hex>: where a verified blob lives."""
+    return Path(cache_dir) / "blobs" / sha_hex[:2] / f"sha256-{sha_hex}"
+
+
+def allocated_bytes(path):
+    """Bytes the filesystem allocated (st_blocks * 512) for a file, or for all regular files
+    below a folder (folders themselves are not counted); 0 for what does not exist. Holes of
+    sparse files cost nothing, which is how the cache's size is defined."""
+    return sum(allocated_by_file(path).values())
+
+
+def allocated_by_file(path):
+    """{file path: allocated bytes} for a file or the regular files below a folder."""
+    path = Path(path)
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        return {}
+    if stat.S_ISREG(st.st_mode):
+        return {str(path): st.st_blocks * 512}
+    found = {}
+    for folder, _, names in os.walk(path):
+        for name in names:
+            full = os.path.join(folder, name)
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:  # evicted while we walked
+                continue
+            if stat.S_ISREG(st.st_mode):
+                found[full] = st.st_blocks * 512
+    return found
+
+
+class AllocationSampler:
+    """Polls allocated_bytes(folder) in a thread while a `with` block runs; .max is the largest
+    value seen (also sampled once at entry and at exit), .samples how many samples were taken,
+    .at_max() describes the files at that moment."""
+
+    def __init__(self, folder, interval=0.01):
+        self.folder, self.interval = Path(folder), interval
+        self.max, self.samples = 0, 0
+        self.max_files = {}
+        self._stop = threading.Event()
+        self._thread = None
+
+    def sample(self):
+        files = allocated_by_file(self.folder)
+        value = sum(files.values())
+        if value > self.max:
+            self.max, self.max_files = value, files
+        self.samples += 1
+        return value
+
+    def at_max(self):
+        return ", ".join(f"{os.path.basename(p)[:20]}…: {mib(n)}"
+                         for p, n in sorted(self.max_files.items(), key=lambda i: -i[1]) if n)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.sample()
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self.sample()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
+        self.sample()
+        return False
+
+
+def mib(n_bytes):
+    return f"{n_bytes / (1 << 20):.2f} MiB"
+
+
+def flip_bytes(path, offset, length=16):
+    """XORs `length` bytes of a file at `offset` with 0xFF (a cache file damaged on disk)."""
+    with open(path, "r+b") as f:
+        f.seek(offset)
+        data = f.read(length)
+        assert len(data) == length, f"{path}: only {len(data)} bytes at offset {offset}"
+        f.seek(offset)
+        f.write(bytes(b ^ 0xFF for b in data))
+
+
+def punch_hole(path, offset, length):
+    """Deallocates a range of a file (it then reads as zeros), with util-linux fallocate."""
+    proc = run(["fallocate", "--punch-hole", "--keep-size", "--offset", offset,
+                "--length", length, path])
+    assert proc.returncode == 0, f"fallocate --punch-hole failed: {proc.stderr}"
+
+
+def pread_all(fd, offset, length):
+    """os.pread until `length` bytes or EOF (a FUSE read may return short)."""
+    chunks, done = [], 0
+    while done < length:
+        chunk = os.pread(fd, length - done, offset + done)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        done += len(chunk)
+    return b"".join(chunks)
+
+
+def call_with_timeout(fn, timeout, *args):
+    """Runs fn(*args) in a daemon thread. Returns (finished, result, exception, seconds); a call
+    still blocked after `timeout` is left running (the mount's watchdog or teardown ends it), so a
+    hung read fails the test instead of hanging it."""
+    box = {}
+    start = time.monotonic()
+
+    def target():
+        try:
+            box["result"] = fn(*args)
+        except BaseException as e:  # noqa: BLE001 - handed to the test
+            box["error"] = e
+        box["seconds"] = time.monotonic() - start
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        return False, None, None, time.monotonic() - start
+    return True, box.get("result"), box.get("error"), box["seconds"]
+
+
+def read_errno_timeout(path, length=-1, timeout=30):
+    """read_errno with a bound: (bytes, errno, seconds); asserts the read did not hang."""
+    finished, result, error, seconds = call_with_timeout(read_errno, timeout, path, length)
+    assert finished, f"reading {path} did not finish within {timeout} s (hung)"
+    if error is not None:
+        raise error
+    return result[0], result[1], seconds
+
+
+def errno_name(err):
+    return errno.errorcode.get(err, str(err)) if err is not None else "no error"
+
+
+def hubfs_command(*args, timeout=CMD_TIMEOUT):
+    """Runs `hubfs ARGS...` (pin, unpin, ...) and returns the CompletedProcess."""
+    return run([hubfs_bin(), *args], timeout=timeout)
+
+
+def kill_daemon(mount, timeout=10):
+    """SIGKILLs the mount's daemon(s), waits until they are gone, then lazily unmounts (the
+    kernel answers ENOTCONN meanwhile) so that the mountpoint is free again."""
+    for pid in mount.pids:
+        if pid_alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + timeout
+    while any(pid_alive(p) for p in mount.pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(pid_alive(p) for p in mount.pids), f"hubfs {sorted(mount.pids)} survived SIGKILL"
+    mount._stop_watchdog()
+    if is_mounted(mount.mountpoint):
+        run(["fusermount3", "-u", "-z", mount.mountpoint])
+    if is_mounted(mount.mountpoint):
+        run(["umount", "-l", mount.mountpoint])
+    assert not is_mounted(mount.mountpoint), f"{mount.mountpoint} still mounted after kill"
+
+
+def log_text(mount):
+    try:
+        return mount.log_file.read_text(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def origin_body_bytes(server, uri):
+    """Body bytes an origin (NginxServer or GatedOrigin) sent for `uri`, Range requests
+    included."""
+    return sum(r["body_bytes_sent"] for r in server.requests(uri=uri))
+
+
+class GatedOrigin:
+    """A small HTTP/1.1 origin running in the test process (threads) that serves a fixture tree
+    like nginx (GET/HEAD, single byte ranges, 206/416, ETag), and can hold back the bytes of one
+    file from some offset on until open_gate(): a transfer that reaches the gate stops sending,
+    without closing, until the gate opens. Tests use it to prove what a reader may see before a
+    blob is complete, without depending on timing.
+
+    Its access log has the fields of NginxServer's (uri, range, status, body_bytes_sent,
+    method) plus "complete" (False: the client went away or the transfer was dropped).
+    throttle() slows chosen files down smoothly."""
+
+    GATE_WAIT = 60  # seconds a held transfer waits at most; then the connection is dropped
+
+    def __init__(self, root):
+        import http.server
+        self.root = Path(root).resolve()
+        self._gates = {}       # uri -> [offset, opened Event, reached Event]
+        self._throttles = []   # [(compiled regex on the uri, bytes per second per response)]
+        self._log = []
+        self._lock = threading.Lock()
+        self._closing = threading.Event()
+        origin = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):  # quiet
+                pass
+
+            def do_HEAD(self):
+                origin._serve(self, head=True)
+
+            def do_GET(self):
+                origin._serve(self, head=False)
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05}, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def gate(self, uri, offset):
+        """From now on, bytes of `uri` at file offsets >= `offset` wait for open_gate()."""
+        with self._lock:
+            self._gates[uri] = [offset, threading.Event(), threading.Event()]
+
+    def throttle(self, uri_regex, rate):
+        """Bodies of URIs matching `uri_regex` (re.search) are sent at `rate` bytes/s per
+        response, smoothly (nginx's limit_rate lets the first second's worth through at once,
+        which makes a 2 MiB block request instant)."""
+        with self._lock:
+            self._throttles.append((re.compile(uri_regex), rate))
+
+    def open_gate(self, uri):
+        with self._lock:
+            self._gates[uri][1].set()
+
+    def wait_gate_reached(self, uri, timeout):
+        """True once some transfer of `uri` is held at the gate."""
+        return self._gates[uri][2].wait(timeout)
+
+    def requests(self, since=0, uri=None):
+        with self._lock:
+            entries = list(self._log[since:])
+        return [e for e in entries if uri is None or e["uri"] == uri]
+
+    def mark(self):
+        with self._lock:
+            return len(self._log)
+
+    def stop(self):
+        if self._closing.is_set():
+            return
+        self._closing.set()
+        with self._lock:
+            for gate in self._gates.values():
+                gate[1].set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def _serve(self, handler, head):
+        import urllib.parse
+        uri = urllib.parse.unquote(urllib.parse.urlsplit(handler.path).path)
+        entry = {"method": handler.command, "uri": uri, "range": handler.headers.get("Range", ""),
+                 "status": 0, "body_bytes_sent": 0, "complete": False}
+        try:
+            self._respond(handler, head, uri, entry)
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            handler.close_connection = True
+        finally:
+            with self._lock:
+                self._log.append(entry)
+
+    def _respond(self, handler, head, uri, entry):
+        path = (self.root / uri.lstrip("/")).resolve()
+        if not str(path).startswith(str(self.root) + os.sep) or not path.is_file():
+            self._send_simple(handler, 404, entry)
+            return
+        size = path.stat().st_size
+        start, end, status = 0, size - 1, 200
+        spec = entry["range"]
+        match = re.fullmatch(r"bytes=(\d*)-(\d*)", spec.strip()) if spec else None
+        if match and (match.group(1) or match.group(2)):
+            if match.group(1):
+                start = int(match.group(1))
+                end = min(int(match.group(2)), size - 1) if match.group(2) else size - 1
+            else:  # suffix range: the last N bytes
+                start, end = max(0, size - int(match.group(2))), size - 1
+            if start >= size or start > end:
+                handler.send_response(416)
+                handler.send_header("Content-Range", f"bytes */{size}")
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+                entry["status"], entry["complete"] = 416, True
+                return
+            status = 206
+        length = end - start + 1 if size else 0
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/octet-stream")
+        handler.send_header("Content-Length", str(length))
+        handler.send_header("Accept-Ranges", "bytes")
+        handler.send_header("ETag", f'"{int(path.stat().st_mtime):x}-{size:x}"')
+        if status == 206:
+            handler.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        handler.end_headers()
+        entry["status"] = status
+        if head:
+            entry["complete"] = True
+            return
+        with self._lock:
+            gate = self._gates.get(uri)
+            rate = next((r for regex, r in self._throttles if regex.search(uri)), None)
+        began = time.monotonic()
+        with open(path, "rb") as f:
+            f.seek(start)
+            pos, stop = start, start + length
+            while pos < stop:
+                if rate:
+                    ahead = began + entry["body_bytes_sent"] / rate - time.monotonic()
+                    if ahead > 0:
+                        time.sleep(ahead)
+                limit = stop
+                if gate is not None and not gate[1].is_set():
+                    if pos >= gate[0]:
+                        gate[2].set()
+                        handler.wfile.flush()
+                        if not gate[1].wait(self.GATE_WAIT) or self._closing.is_set():
+                            handler.close_connection = True
+                            return
+                        continue
+                    limit = min(stop, gate[0])
+                chunk = f.read(min(1 << 15 if rate else 1 << 16, limit - pos))
+                handler.wfile.write(chunk)
+                pos += len(chunk)
+                entry["body_bytes_sent"] += len(chunk)
+        handler.wfile.flush()
+        entry["complete"] = True
+
+    def _send_simple(self, handler, status, entry):
+        handler.send_response(status)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        entry["status"], entry["complete"] = status, True

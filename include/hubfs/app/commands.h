@@ -11,6 +11,8 @@ struct MountArgs {
   std::string config_path;  // empty: the default search (config.h)
   std::string cache_dir;    // overrides the configuration's
   std::vector<std::string> fuse_options;
+  std::string cache_size;    // overrides cache_size, e.g. "20G"
+  std::string verification;  // overrides verification for every hub: "strict" or "lazy"
   bool foreground = false;
   bool debug = false;
 };
@@ -21,5 +23,9 @@ int RunMount(const MountArgs& args);
 
 // Unmounts a hubfs mount point.
 int RunUmount(const std::string& mountpoint);
+
+// Pins (or unpins) the files at `paths`, which lie in a hubfs mount: pinned files are never
+// evicted from the cache. Pinning does not download; `cat` or a future prefetch does.
+int RunPin(const std::vector<std::string>& paths, bool pin);
 
 }  // namespace hubfs::app

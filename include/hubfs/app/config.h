@@ -4,8 +4,12 @@
 //   metadata_ttl = "10m"             # how long a fetched manifest is used without asking again
 //   log_file = "/var/log/hubfs.log"  # default: stderr (foreground) or <cache_dir>/hubfs.log
 //   log_level = "info"
+//   verification = "strict"          # or "lazy"; also per hub
+//   cache_size = "50%"               # bytes ("20G", "512M", 1000000) or a share of the disk
+//   read_timeout = "10s"             # an uncached read fails when no data came for this long
 //   [[hub]]
 //   type = "onnx"  name = "onnx"  repo = "onnx/models:main"  raw_base = "…"  media_base = "…"
+//   verification = "lazy"
 //
 // Unknown keys are errors, so a typo never silently falls back to a default.
 #pragma once
@@ -18,6 +22,7 @@
 
 #include "hubfs/core/logging.h"
 #include "hubfs/core/result.h"
+#include "hubfs/fs/read_engine.h"
 #include "hubfs/hubs/onnx/onnx_hub.h"
 
 namespace hubfs::app {
@@ -25,7 +30,14 @@ namespace hubfs::app {
 struct HubConfig {
   std::string type;  // "onnx"
   std::string name;  // folder in the mount
+  std::optional<fs::Verification> verification;  // unset: the mount's
   hubs::onnx::OnnxHubOptions onnx;
+};
+
+// A cache size: absolute bytes, or a percentage of the filesystem that holds the cache.
+struct SizeSpec {
+  uint64_t bytes = 0;
+  int percent = 0;  // used when non-zero
 };
 
 struct Config {
@@ -34,6 +46,9 @@ struct Config {
   int64_t metadata_ttl = 600;
   std::string log_file;
   log::Level log_level = log::Level::kInfo;
+  fs::Verification verification = fs::Verification::kStrict;
+  SizeSpec cache_size{0, 50};
+  int64_t read_timeout_ms = 10000;
   std::vector<HubConfig> hubs;
 };
 
@@ -50,5 +65,11 @@ std::string DefaultCacheDir();
 
 // Parses "90", "90s", "10m", "2h", "1d" into seconds.
 std::optional<int64_t> ParseDuration(std::string_view text);
+// Parses "1000000", "512K", "64M", "20G", "1T" (powers of 1024) or "50%".
+std::optional<SizeSpec> ParseSize(std::string_view text);
+// Parses "strict" or "lazy".
+std::optional<fs::Verification> ParseVerification(std::string_view text);
+// The cache size in bytes for a cache in `dir` (resolves percentages with statvfs).
+uint64_t ResolveCacheSize(const SizeSpec& spec, const std::string& dir);
 
 }  // namespace hubfs::app

@@ -10,5 +10,7 @@ namespace hubfs::fs {
 //   kCancelled -> EINTR; kFailedPrecondition -> ESTALE; kResourceExhausted -> ENOSPC;
 //   everything else (network failures after retries, digest mismatches, disk errors, bugs) -> EIO.
 int ErrnoFor(const Status& status);
+// The same for the xattr calls, where a missing attribute is ENODATA, not ENOENT.
+int ErrnoForXattr(const Status& status);
 
 }  // namespace hubfs::fs

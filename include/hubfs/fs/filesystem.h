@@ -4,8 +4,8 @@
 //
 // Semantics (docs/architecture.md): read-only; files 0444, folders 0555, symlinks 0777; sizes from
 // the hubs' listings, so listing needs no download; file content is fetched on the first read of
-// an open file and served from the cache afterwards. Generated files (info.json, ERROR.txt) are
-// served from memory.
+// an open file through the ReadEngine (block cache, verification policy of the file's hub).
+// Generated files (info.json, ERROR.txt) are served from memory.
 //
 // Thread-safety: every method may be called from any thread concurrently. The tree is immutable;
 // the handle table and lookup counts have their own lock, which is never held across a fetch.
@@ -19,13 +19,15 @@
 #include <unordered_map>
 #include <vector>
 
-#include "hubfs/fs/blob_fetcher.h"
+#include "hubfs/fs/read_engine.h"
 #include "hubfs/fs/tree.h"
 #include "hubfs/hubs/hub.h"
 
 namespace hubfs::fs {
 
 struct FsOptions {
+  // Per hub, in the order of the hubs given to the Filesystem; hubs without an entry are strict.
+  std::vector<Verification> verification;
   double entry_timeout = 3600;     // seconds the kernel may cache names and attributes
   double negative_timeout = 60;    // seconds the kernel may cache "no such name"
   uint32_t uid = 0;
@@ -63,8 +65,8 @@ struct FsStats {
 
 class Filesystem {
  public:
-  // `hubs` and `fetcher` must outlive the filesystem.
-  Filesystem(std::vector<hubs::Hub*> hubs, BlobFetcher& fetcher, FsOptions options);
+  // `hubs` and `engine` must outlive the filesystem.
+  Filesystem(std::vector<hubs::Hub*> hubs, ReadEngine& engine, FsOptions options);
 
   // Lists every hub and builds the tree. A hub that fails shows ERROR.txt; the others are unaffected.
   void Load();
@@ -92,13 +94,25 @@ class Filesystem {
 
   FsStats Stats() const;
 
+  // Extended attributes of files with remote content (docs/architecture.md):
+  //   user.hubfs.sha256        published (or pinned) sha256, hex
+  //   user.hubfs.source        the URL the bytes come from
+  //   user.hubfs.cached_bytes  bytes of the file in the cache
+  //   user.hubfs.verified      "yes", "no" or "poisoned"
+  //   user.hubfs.pinned        "yes" or "no"
+  //   user.hubfs.cache_key     the blob's key in the cache
+  //   user.hubfs.cache_dir     the cache folder (for hubfs pin)
+  // kNotFound for an attribute the file does not have.
+  Result<std::string> GetXattr(NodeId ino, std::string_view name);
+  Result<std::vector<std::string>> ListXattr(NodeId ino);
+
  private:
   struct OpenFile;
   Attr AttrOf(const Node& node) const;
   std::shared_ptr<OpenFile> FindHandle(uint64_t handle) const;
 
   std::vector<hubs::Hub*> hubs_;
-  BlobFetcher& fetcher_;
+  ReadEngine& engine_;
   FsOptions options_;
   std::shared_ptr<const Tree> tree_;
 

@@ -33,6 +33,7 @@ struct Node {
   std::optional<hubs::RemoteObject> remote;  // files with downloadable content
   std::string content;                       // generated files: bytes; symlinks: target
   std::vector<NodeId> children;              // directories, sorted by name
+  uint32_t hub = 0;                          // index of the hub (Tree::AddHub order) it belongs to
 };
 
 class Tree {
@@ -41,9 +42,12 @@ class Tree {
 
   // Adds /<hub>/ with the listing's entries. Entries that conflict with an earlier one (a file
   // where a folder is, or a second entry of the same name) are skipped, with one warning each.
-  void AddHub(const std::string& hub, const hubs::Listing& listing, std::vector<std::string>* warnings);
+  // `hub_index` is stored in every node added (Node::hub).
+  void AddHub(const std::string& hub, const hubs::Listing& listing, std::vector<std::string>* warnings,
+              uint32_t hub_index = 0);
   // Adds /<hub>/ERROR.txt explaining why the hub has no listing.
-  void AddHubError(const std::string& hub, const std::string& message, int64_t mtime);
+  void AddHubError(const std::string& hub, const std::string& message, int64_t mtime,
+                   uint32_t hub_index = 0);
   // Sorts children; call once after the last Add.
   void Finish();
 
@@ -54,6 +58,7 @@ class Tree {
  private:
   NodeId AddNode(NodeId parent, const std::string& name, hubs::EntryKind kind, int64_t mtime);
   NodeId DirFor(const std::string& hub, const std::vector<std::string>& dirs, int64_t mtime);
+  uint32_t current_hub_ = 0;  // stamped on nodes while a hub is being added
 
   std::vector<Node> nodes_;  // nodes_[id - 1]
   // (parent id, name) -> child id

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <memory>
 #include <string>
 #include <thread>
@@ -69,12 +70,12 @@ class FilesystemTest : public ::testing::Test {
     auto opened = cache::Cache::Open(tmp_.Sub("cache"));
     ASSERT_TRUE(opened.ok()) << opened.error().ToString();
     cache_ = std::move(opened).value();
-    fetcher_ = std::make_unique<BlobFetcher>(http_, *cache_);
+    engine_ = std::make_unique<ReadEngine>(http_, *cache_, ReadEngineOptions{});
     http_.Serve(kModelUrl, {.body = kModelBody});
     http_.Serve("http://zoo/vision/corrupt.onnx", {.body = "evil"});
     options_.uid = 1234;
     options_.gid = 5678;
-    fs_ = std::make_unique<Filesystem>(std::vector<hubs::Hub*>{&zoo_, &broken_, &other_}, *fetcher_,
+    fs_ = std::make_unique<Filesystem>(std::vector<hubs::Hub*>{&zoo_, &broken_, &other_}, *engine_,
                                        options_);
     fs_->Load();
   }
@@ -128,7 +129,7 @@ class FilesystemTest : public ::testing::Test {
   hubfs::test::TempDir tmp_;
   FakeHttpClient http_;
   std::unique_ptr<cache::Cache> cache_;
-  std::unique_ptr<BlobFetcher> fetcher_;
+  std::unique_ptr<ReadEngine> engine_;
   FakeHub zoo_{"zoo", ZooListing()};
   FakeHub broken_{"broken", Status::Unavailable("GET http://broken/index.json: HTTP 503")};
   FakeHub other_{"other", Listing{{File({"ok.txt"}, "fine")}, kListingTime}};
@@ -382,14 +383,18 @@ TEST_F(FilesystemTest, ReadRemoteContentDownloadsOnceAndServesOffsets) {
   n = fs_->Read(opened->handle, kModelBody.size() + 100, sizeof buf, buf);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, 0u);
-  // The open file keeps its blob: the fetcher was asked once, not once per read.
-  EXPECT_EQ(fetcher_->counters().downloads + fetcher_->counters().cache_hits, 1u);
+  // One block, fetched once for all reads of the open file.
+  EXPECT_EQ(engine_->counters().blocks_fetched, 1u);
+  EXPECT_EQ(http_.RequestCount(kModelUrl), 1);
   fs_->Release(opened->handle);
 
   // Another open of the same file is served from the cache.
   EXPECT_EQ(ReadFile(model, 0, 100).value(), kModelBody);
   EXPECT_EQ(http_.RequestCount(kModelUrl), 1);
-  EXPECT_EQ(fetcher_->counters().downloads, 1u);
+  EXPECT_EQ(engine_->counters().blocks_fetched, 1u);
+  auto record = cache_->GetBlob(cache::BlobKeyForDigest(Sha256::Of(kModelBody)));
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->state, cache::BlobState::kVerified);
 }
 
 TEST_F(FilesystemTest, ReadOfCorruptRemoteContentIsAnIoError) {
@@ -462,13 +467,149 @@ TEST_F(FilesystemTest, StatsCountNodes) {
   EXPECT_EQ(fs_->Stats().open_handles, 0u);
 }
 
+TEST_F(FilesystemTest, RemoteStrictFileMayKeepThePageCache) {
+  auto opened = fs_->Open(Ino({"zoo", "vision", "resnet.onnx"}));
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  EXPECT_TRUE(opened->keep_cache) << "strict content is verified before any byte is served";
+  EXPECT_FALSE(opened->direct_io) << "the size is published";
+  fs_->Release(opened->handle);
+}
+
+TEST_F(FilesystemTest, CorruptRemoteContentLeavesNothingCached) {
+  ASSERT_FALSE(ReadFile({"zoo", "vision", "corrupt.onnx"}, 0, 4).ok());
+  auto record = cache_->GetBlob(cache::BlobKeyForDigest(Sha256::Of("good")));
+  ASSERT_TRUE(record.ok());
+  EXPECT_FALSE(record->has_value());
+  EXPECT_EQ(cache_->Usage().used_bytes, 0u);
+}
+
+// Two hubs with the same files, one strict and one lazy.
+class FilesystemPolicyTest : public ::testing::Test {
+ protected:
+  static Listing HubListing(const std::string& host) {
+    Listing listing;
+    listing.mtime = kListingTime;
+    listing.entries = {
+        Entry{{"good.onnx"}, EntryKind::kFile,
+              hubs::RemoteObject{"http://" + host + "/good.onnx", kModelBody.size(), Sha256::Of(kModelBody)},
+              ""},
+        Entry{{"bad.onnx"}, EntryKind::kFile,
+              hubs::RemoteObject{"http://" + host + "/bad.onnx", 4, Sha256::Of("good")}, ""},
+        Entry{{"unsized.bin"}, EntryKind::kFile,
+              hubs::RemoteObject{"http://" + host + "/unsized.bin", std::nullopt, std::nullopt}, ""},
+        Entry{{"missing.onnx"}, EntryKind::kFile,
+              hubs::RemoteObject{"http://" + host + "/missing.onnx", 3, Sha256::Of("abc")}, ""},
+    };
+    return listing;
+  }
+
+  void SetUp() override {
+    auto opened = cache::Cache::Open(tmp_.Sub("cache"));
+    ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+    cache_ = std::move(opened).value();
+    for (const char* host : {"strict", "lazy"}) {
+      http_.Serve(std::string("http://") + host + "/good.onnx", {.body = kModelBody});
+      http_.Serve(std::string("http://") + host + "/bad.onnx", {.body = "evil"});
+      http_.Serve(std::string("http://") + host + "/unsized.bin", {.body = "no size was published"});
+    }
+    engine_ = std::make_unique<ReadEngine>(http_, *cache_, ReadEngineOptions{});
+    FsOptions options;
+    options.verification = {Verification::kStrict, Verification::kLazy};
+    fs_ = std::make_unique<Filesystem>(std::vector<hubs::Hub*>{&strict_, &lazy_}, *engine_, options);
+    fs_->Load();
+  }
+
+  NodeId Ino(const std::string& hub, const std::string& name) {
+    auto dir = fs_->Lookup(kRootId, hub);
+    EXPECT_TRUE(dir.ok());
+    if (!dir.ok()) return 0;
+    auto file = fs_->Lookup(dir->ino, name);
+    EXPECT_TRUE(file.ok()) << hub << "/" << name;
+    return file.ok() ? file->ino : 0;
+  }
+
+  Result<std::string> ReadAll(uint64_t handle, size_t size = 4096) {
+    std::string buf(size, '\0');
+    auto n = fs_->Read(handle, 0, size, buf.data());
+    if (!n.ok()) return n.error();
+    buf.resize(*n);
+    return buf;
+  }
+
+  hubfs::test::TempDir tmp_;
+  FakeHttpClient http_;
+  std::unique_ptr<cache::Cache> cache_;
+  std::unique_ptr<ReadEngine> engine_;
+  FakeHub strict_{"strict", HubListing("strict")};
+  FakeHub lazy_{"lazy", HubListing("lazy")};
+  std::unique_ptr<Filesystem> fs_;
+};
+
+TEST_F(FilesystemPolicyTest, LazyFileKeepsNoPageCacheUntilVerified) {
+  auto opened = fs_->Open(Ino("lazy", "good.onnx"));
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  EXPECT_FALSE(opened->keep_cache) << "unverified lazy content may still turn out bad";
+  EXPECT_EQ(ReadAll(opened->handle).value(), kModelBody);
+  // The same content through the strict hub is verified before it is served.
+  auto strict = fs_->Open(Ino("strict", "good.onnx"));
+  ASSERT_TRUE(strict.ok());
+  EXPECT_TRUE(strict->keep_cache);
+  EXPECT_EQ(ReadAll(strict->handle).value(), kModelBody);
+  fs_->Release(strict->handle);
+  fs_->Release(opened->handle);
+  // Once verified, a lazy open may keep the page cache too.
+  auto again = fs_->Open(Ino("lazy", "good.onnx"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->keep_cache);
+  fs_->Release(again->handle);
+}
+
+TEST_F(FilesystemPolicyTest, LazyCorruptContentEndsAsAnIoError) {
+  auto opened = fs_->Open(Ino("lazy", "bad.onnx"));
+  ASSERT_TRUE(opened.ok());
+  // The first read may be served before the whole file is verified; later reads fail.
+  Result<std::string> got = ReadAll(opened->handle);
+  for (int i = 0; i < 500 && got.ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    got = ReadAll(opened->handle);
+  }
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code(), Code::kDataLoss);
+  EXPECT_EQ(ErrnoFor(got.error()), EIO);
+  fs_->Release(opened->handle);
+}
+
+TEST_F(FilesystemPolicyTest, UnsizedFileUsesDirectIoAndHeadForItsSize) {
+  auto opened = fs_->Open(Ino("strict", "unsized.bin"));
+  ASSERT_TRUE(opened.ok()) << opened.error().ToString();
+  EXPECT_TRUE(opened->direct_io);
+  EXPECT_EQ(ReadAll(opened->handle).value(), "no size was published");
+  auto requests = http_.Requests("http://strict/unsized.bin");
+  ASSERT_FALSE(requests.empty());
+  EXPECT_EQ(requests[0].method, "HEAD");
+  fs_->Release(opened->handle);
+}
+
+TEST_F(FilesystemPolicyTest, ListedFileMissingOnTheServerIsEioNotEnoent) {
+  for (const char* hub : {"strict", "lazy"}) {
+    auto opened = fs_->Open(Ino(hub, "missing.onnx"));
+    ASSERT_TRUE(opened.ok());
+    auto got = ReadAll(opened->handle);
+    ASSERT_FALSE(got.ok()) << hub;
+    EXPECT_NE(got.error().code(), Code::kNotFound) << got.error().ToString();
+    EXPECT_EQ(ErrnoFor(got.error()), EIO) << got.error().ToString();
+    EXPECT_EQ(got.error().http_status(), 404);
+    fs_->Release(opened->handle);
+  }
+}
+
 TEST(FilesystemBeforeLoadTest, OnlyTheEmptyRoot) {
   hubfs::test::TempDir tmp;
   auto cache = cache::Cache::Open(tmp.Sub("cache"));
   ASSERT_TRUE(cache.ok());
   FakeHttpClient http;
-  BlobFetcher fetcher(http, **cache);
-  Filesystem fs({}, fetcher, FsOptions{});
+  ReadEngine engine(http, **cache, ReadEngineOptions{});
+  Filesystem fs({}, engine, FsOptions{});
   auto root = fs.GetAttr(kRootId);
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(root->mode, static_cast<uint32_t>(S_IFDIR | 0555));
