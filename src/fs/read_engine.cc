@@ -417,11 +417,13 @@ void ReadEngine::WorkerLoop() {
       if (work->state[job.block] != BlobWork::kQueued) continue;  // a duplicate, already done
       work->state[job.block] = BlobWork::kFetching;
     }
+    // FetchBlock sets the block's new state itself on success, while it still owns the block:
+    // once it has published kInMemory, a reader may consume the block and another worker may
+    // own it again, so a state seen here no longer says what this fetch did.
     Status s = FetchBlock(*work, job.block, job.priority);
     {
       std::lock_guard lock(work->mu);
       if (s.ok()) {
-        if (work->state[job.block] == BlobWork::kFetching) work->state[job.block] = BlobWork::kChecked;
         work->failures.erase(job.block);
       } else {
         counters_.fetch_failures++;
@@ -473,7 +475,10 @@ Status ReadEngine::FetchBlock(BlobWork& work, uint64_t block, int priority) {
   if (!response) return response.error();
   counters_.blocks_fetched++;
   counters_.bytes_fetched += writer.written();
-  return writer.Commit();
+  HUBFS_RETURN_IF_ERROR(writer.Commit());
+  std::lock_guard lock(work.mu);
+  work.state[block] = BlobWork::kChecked;  // written by us: no need to check it again
+  return Status();
 }
 
 Status ReadEngine::FetchIntoMemory(BlobWork& work, uint64_t block) {
