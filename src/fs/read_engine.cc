@@ -216,6 +216,18 @@ void ReadEngine::StartCompletion(const std::shared_ptr<BlobWork>& work, int prio
   AdvanceHasher(work);  // blocks already on disk (an earlier session) are hashed now
 }
 
+Status ReadEngine::WaitForProgress(BlobWork& work, std::unique_lock<std::mutex>& lock,
+                                   std::chrono::steady_clock::time_point* deadline, uint64_t* seen) {
+  if (work.cv.wait_until(lock, *deadline) != std::cv_status::timeout) return Status();
+  if (work.progress == *seen) {
+    return Status::DeadlineExceeded("no data arrived from " + work.object.url + " for " +
+                                    std::to_string(options_.read_timeout.count()) + " ms");
+  }
+  *seen = work.progress;  // slow but alive: keep waiting
+  *deadline = Clock::now() + options_.read_timeout;
+  return Status();
+}
+
 Status ReadEngine::WaitVerified(const std::shared_ptr<BlobWork>& work) {
   const auto started = Clock::now();
   StartCompletion(work, kWhole);
@@ -233,14 +245,7 @@ Status ReadEngine::WaitVerified(const std::shared_ptr<BlobWork>& work) {
       lock.lock();
       continue;
     }
-    if (work->cv.wait_until(lock, deadline) == std::cv_status::timeout) {
-      if (work->progress == seen) {
-        return Status::DeadlineExceeded("no data arrived from " + work->object.url + " for " +
-                                        std::to_string(options_.read_timeout.count()) + " ms");
-      }
-      seen = work->progress;
-      deadline = Clock::now() + options_.read_timeout;
-    }
+    HUBFS_RETURN_IF_ERROR(WaitForProgress(*work, lock, &deadline, &seen));
   }
   return work->verify == BlobWork::kVerified ? Status() : work->verify_error;
 }
@@ -368,14 +373,7 @@ Result<size_t> ReadEngine::ReadBlockRange(const std::shared_ptr<BlobWork>& work,
         }
         [[fallthrough]];
       case BlobWork::kFetching:
-        if (work->cv.wait_until(lock, deadline) == std::cv_status::timeout) {
-          if (work->progress == seen) {
-            return Status::DeadlineExceeded("no data arrived from " + work->object.url + " for " +
-                                            std::to_string(options_.read_timeout.count()) + " ms");
-          }
-          seen = work->progress;
-          deadline = Clock::now() + options_.read_timeout;
-        }
+        HUBFS_RETURN_IF_ERROR(WaitForProgress(*work, lock, &deadline, &seen));
         continue;
     }
   }

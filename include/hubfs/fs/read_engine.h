@@ -131,6 +131,10 @@ class ReadEngine {
   void Schedule(const std::shared_ptr<BlobWork>& work, uint64_t block, int priority);
   void StartCompletion(const std::shared_ptr<BlobWork>& work, int priority);
   Status WaitVerified(const std::shared_ptr<BlobWork>& work);
+  // Waits on the blob's condition variable (lock held) until *deadline. Fails with
+  // kDeadlineExceeded only when no byte arrived meanwhile; otherwise moves the deadline on.
+  Status WaitForProgress(BlobWork& work, std::unique_lock<std::mutex>& lock,
+                         std::chrono::steady_clock::time_point* deadline, uint64_t* seen);
   Result<size_t> ReadBlockRange(const std::shared_ptr<BlobWork>& work, uint64_t block,
                                 uint64_t offset_in_block, size_t size, char* buf);
   void Readahead(File& file, uint64_t offset, size_t size);
