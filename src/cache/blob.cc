@@ -38,6 +38,18 @@ Result<BlockInfo> Blob::Block(uint64_t index) const {
   return info ? *info : BlockInfo{};
 }
 
+Result<std::vector<bool>> Blob::PresentBlocks() const {
+  std::vector<bool> present(block_count(), false);
+  HUBFS_ASSIGN_OR_RETURN(auto txn, LmdbTxn::Begin(cache_.index_->env.get(), true));
+  HUBFS_RETURN_IF_ERROR(txn.ForEachWithPrefix(cache_.index_->blocks, id_, [&](std::string_view k, std::string_view v) {
+    auto info = DecodeBlockRecord(v);
+    const uint64_t index = BlockIndexOf(k);
+    if (info && info->present && index < present.size()) present[index] = true;
+    return true;
+  }));
+  return present;
+}
+
 Status Blob::ReadBlock(uint64_t index, char* buf) const {
   HUBFS_ASSIGN_OR_RETURN(BlockInfo info, Block(index));
   if (!info.present) return Status::NotFound("block " + std::to_string(index) + " of " + key_);

@@ -132,9 +132,9 @@ Result<std::shared_ptr<ReadEngine::BlobWork>> ReadEngine::WorkFor(const hubs::Re
   work->memory.resize(work->blocks);
   work->wanted.assign(work->blocks, false);
   work->served.assign(work->blocks, false);
+  HUBFS_ASSIGN_OR_RETURN(std::vector<bool> present, blob->PresentBlocks());
   for (uint64_t i = 0; i < work->blocks; ++i) {
-    HUBFS_ASSIGN_OR_RETURN(cache::BlockInfo info, blob->Block(i));
-    if (info.present) work->state[i] = BlobWork::kPresent;
+    if (present[i]) work->state[i] = BlobWork::kPresent;
   }
   HUBFS_ASSIGN_OR_RETURN(cache::BlobRecord record, blob->Record());
   if (record.state == cache::BlobState::kVerified) work->verify = BlobWork::kVerified;
@@ -290,7 +290,6 @@ Result<size_t> ReadEngine::Read(File& file, uint64_t offset, size_t size, char* 
       Schedule(work, b, kWanted);
     }
     Readahead(file, offset, size);
-    StartCompletion(work, kBackground);
   }
 
   size_t done = 0;
@@ -303,6 +302,9 @@ Result<size_t> ReadEngine::Read(File& file, uint64_t offset, size_t size, char* 
     done += n;
     if (n < want) break;
   }
+  // Lazy: the rest of the blob is queued only now, so that queueing a large file's blocks does
+  // not stand between this reader and its first bytes.
+  if (file.policy_ == Verification::kLazy) StartCompletion(work, kBackground);
   std::lock_guard lock(work->mu);
   if (work->verify == BlobWork::kPoisoned) return work->verify_error;  // found while we read
   return done;

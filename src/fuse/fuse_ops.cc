@@ -4,6 +4,7 @@
 #include <sys/statvfs.h>
 
 #include <cerrno>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -144,10 +145,12 @@ void OnOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void OnRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info* fi) {
   Dispatch(req, "read", ino, [&] {
-    std::vector<char> buf(size);
-    auto n = Fs(req).Read(fi->fh, static_cast<uint64_t>(off), size, buf.data());
+    // Not std::vector: zero-filling up to 1 MiB per request that is overwritten anyway showed in
+    // profiles of warm reads.
+    std::unique_ptr<char[]> buf(new char[size]);
+    auto n = Fs(req).Read(fi->fh, static_cast<uint64_t>(off), size, buf.get());
     if (!n) return ReplyError(req, "read", ino, n.error());
-    fuse_reply_buf(req, buf.data(), *n);
+    fuse_reply_buf(req, buf.get(), *n);
   });
 }
 

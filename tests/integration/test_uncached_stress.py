@@ -24,10 +24,10 @@ def fixture(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def busy_cpus(count=2, seconds=60):
-    """Processes that spin, so that the daemon's threads interleave in unusual ways."""
-    spinners = [subprocess.Popen(["timeout", str(seconds), "sh", "-c", "while :; do :; done"])
-                for _ in range(count)]
+def busy_cpus(count=2):
+    """Processes that spin, so that the daemon's threads interleave in unusual ways. Each is the
+    shell itself (no wrapper whose death would orphan it), killed when the block ends."""
+    spinners = [subprocess.Popen(["sh", "-c", "while :; do :; done"]) for _ in range(count)]
     try:
         yield
     finally:

@@ -36,6 +36,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "hubfs/core/result.h"
 #include "hubfs/core/sha256.h"
@@ -136,6 +137,8 @@ class Blob {
 
   Result<BlobRecord> Record() const;
   Result<BlockInfo> Block(uint64_t index) const;
+  // Which blocks are present, in one pass over the index (index i: block i).
+  Result<std::vector<bool>> PresentBlocks() const;
 
   // Reads block `index` from disk into `buf` (BlockLength bytes) and checks its digest.
   // kNotFound when not present; kDataLoss when the bytes do not match (the block is dropped).
