@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cache/record_codec.h"
+#include "testing/test_bytes.h"
 #include "testing/temp_dir.h"
 
 namespace hubfs::cache {
@@ -34,18 +35,7 @@ constexpr uint64_t kMiB = uint64_t{1} << 20;
 bool IsDir(const std::string& path) { return stdfs::is_directory(path); }
 bool Exists(const std::string& path) { return stdfs::exists(path); }
 
-// Deterministic bytes that differ for every (size, seed) and at every offset.
-std::string Bytes(size_t size, uint32_t seed) {
-  std::string out(size, '\0');
-  uint64_t x = 0x9E3779B97F4A7C15ull ^ seed;
-  for (size_t i = 0; i < size; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    out[i] = static_cast<char>(x);
-  }
-  return out;
-}
+using hubfs::test::Bytes;
 
 // 512-byte units allocated to the file (sparse files and punched holes allocate nothing).
 int64_t AllocatedBlocks(const std::string& path) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hubfs/fs/errno_map.h"
+#include "testing/test_bytes.h"
 #include "testing/fake_http_client.h"
 #include "testing/temp_dir.h"
 
@@ -34,18 +35,7 @@ using Clock = std::chrono::steady_clock;
 constexpr uint64_t kB = cache::kBlockSize;
 constexpr char kUrl[] = "http://hub/models/big.onnx";
 
-// Deterministic bytes that differ for every (size, seed) and at every offset.
-std::string Bytes(size_t size, uint32_t seed) {
-  std::string out(size, '\0');
-  uint64_t x = 0x9E3779B97F4A7C15ull ^ seed;
-  for (size_t i = 0; i < size; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    out[i] = static_cast<char>(x);
-  }
-  return out;
-}
+using hubfs::test::Bytes;
 
 hubs::RemoteObject Published(const std::string& body, const std::string& url = kUrl) {
   return {url, body.size(), Sha256::Of(body)};
