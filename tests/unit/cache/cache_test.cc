@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "cache/record_codec.h"
+#include "testing/disk_damage.h"
 #include "testing/test_bytes.h"
 #include "testing/temp_dir.h"
 
@@ -50,16 +51,7 @@ int64_t FileSize(const std::string& path) {
   return static_cast<int64_t>(st.st_size);
 }
 
-// Flips the bits of one byte of `path` behind the cache's back.
-void FlipByte(const std::string& path, uint64_t offset) {
-  int fd = ::open(path.c_str(), O_RDWR);
-  ASSERT_GE(fd, 0) << path;
-  char c = 0;
-  ASSERT_EQ(::pread(fd, &c, 1, static_cast<off_t>(offset)), 1);
-  c = static_cast<char>(~c);
-  ASSERT_EQ(::pwrite(fd, &c, 1, static_cast<off_t>(offset)), 1);
-  ::close(fd);
-}
+using hubfs::test::FlipByte;
 
 // Opens the index with the LMDB C API, bypassing Cache, and runs `body` in a write transaction.
 // Only while no Cache of this process has the index open: LMDB forbids opening one environment

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "hubfs/fs/errno_map.h"
+#include "testing/disk_damage.h"
 #include "testing/test_bytes.h"
 #include "testing/fake_http_client.h"
 #include "testing/temp_dir.h"
@@ -591,15 +592,7 @@ TEST_F(ReadEngineTest, BlocksAreFetchedInParallelUpToTheWorkerCount) {
 
 // ---- damage on disk -----------------------------------------------------------------------------
 
-void FlipByte(const std::string& path, uint64_t offset) {
-  int fd = ::open(path.c_str(), O_RDWR);
-  ASSERT_GE(fd, 0) << path;
-  char c = 0;
-  ASSERT_EQ(::pread(fd, &c, 1, static_cast<off_t>(offset)), 1);
-  c = static_cast<char>(~c);
-  ASSERT_EQ(::pwrite(fd, &c, 1, static_cast<off_t>(offset)), 1);
-  ::close(fd);
-}
+using hubfs::test::FlipByte;
 
 TEST_F(ReadEngineTest, DamagedBlockOnDiskIsFetchedAgainTransparently) {
   const std::string& body = BigBody();
