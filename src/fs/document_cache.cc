@@ -12,13 +12,14 @@ CachedDocumentSource::CachedDocumentSource(net::HttpClient& http, cache::Cache& 
   if (!clock_) clock_ = [] { return static_cast<int64_t>(std::time(nullptr)); };
 }
 
-Result<hubs::DocumentSource::Document> CachedDocumentSource::Get(const std::string& url) {
+Result<hubs::DocumentSource::Document> CachedDocumentSource::Get(const std::string& url,
+                                                                   const GetOptions& options) {
   const int64_t now = clock_();
   auto cached = cache_.GetDoc(url);
   if (!cached) HUBFS_LOG_WARN("metadata cache unreadable for {}: {}", url, cached.error().ToString());
   std::optional<cache::DocRecord> copy = cached ? *cached : std::nullopt;
 
-  if (copy && now - copy->fetched_at < ttl_ && now >= copy->fetched_at) {
+  if (copy && !options.revalidate && now - copy->fetched_at < ttl_ && now >= copy->fetched_at) {
     return Document{copy->body, copy->fetched_at, false, ""};
   }
 

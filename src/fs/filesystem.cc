@@ -23,7 +23,7 @@ void Filesystem::Load() {
   auto tree = std::make_shared<Tree>(now);
   for (uint32_t index = 0; index < hubs_.size(); ++index) {
     hubs::Hub* hub = hubs_[index];
-    auto listing = hub->List();
+    auto listing = hub->List(hubs::ListOptions{});
     if (!listing) {
       HUBFS_LOG_ERROR("hub {}: cannot list: {}", hub->name(), listing.error().ToString());
       tree->AddHubError(hub->name(),

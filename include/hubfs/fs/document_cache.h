@@ -24,7 +24,8 @@ class CachedDocumentSource final : public hubs::DocumentSource {
   CachedDocumentSource(net::HttpClient& http, cache::Cache& cache, int64_t ttl_seconds,
                        Clock clock = nullptr);
 
-  Result<Document> Get(const std::string& url) override;
+  using DocumentSource::Get;
+  Result<Document> Get(const std::string& url, const GetOptions& options) override;
 
  private:
   net::HttpClient& http_;

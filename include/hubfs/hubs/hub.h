@@ -4,7 +4,7 @@
 // inodes or errno. Documents it reads (manifests, listings) come through a DocumentSource, which
 // the fs layer backs with the metadata cache so a hub still lists while its server is down.
 //
-// Thread-safety: List() may be called from any thread, one call at a time per hub.
+// Thread-safety: List may be called from any thread, one call at a time per hub.
 #pragma once
 
 #include <cstdint>
@@ -50,9 +50,21 @@ class DocumentSource {
     std::string stale_reason; // why, when stale
   };
   virtual ~DocumentSource() = default;
+  struct GetOptions {
+    // Ask the server even when the cached copy is younger than the metadata TTL (hubfs refresh).
+    bool revalidate = false;
+  };
   // Returns the document, from cache when fresh or when the server fails; an error only when
-  // neither the server nor the cache can provide it.
-  virtual Result<Document> Get(const std::string& url) = 0;
+  // neither the server nor the cache can provide it. A 404 is kNotFound with http_status 404.
+  virtual Result<Document> Get(const std::string& url, const GetOptions& options) = 0;
+  Result<Document> Get(const std::string& url) { return Get(url, GetOptions{}); }
+};
+
+// How a listing is made.
+struct ListOptions {
+  // Ask the servers now, even where cached copies are still fresh (hubfs refresh). Otherwise
+  // cached manifests and listings younger than the metadata TTL are used without a request.
+  bool refresh = false;
 };
 
 class Hub {
@@ -62,7 +74,7 @@ class Hub {
   virtual const std::string& name() const = 0;
   // Reads the hub's index and returns its tree. Unusable or hostile index entries are skipped
   // with a logged warning; an error means nothing could be listed.
-  virtual Result<Listing> List() = 0;
+  virtual Result<Listing> List(const ListOptions& options) = 0;
 };
 
 }  // namespace hubfs::hubs

@@ -19,9 +19,9 @@ std::string OnnxHub::ManifestUrl() const {
   return net::JoinUrl(RepoPrefix(options_.raw_base, options_.repo), "ONNX_HUB_MANIFEST.json");
 }
 
-Result<Listing> OnnxHub::List() {
+Result<Listing> OnnxHub::List(const ListOptions& options) {
   const std::string url = ManifestUrl();
-  HUBFS_ASSIGN_OR_RETURN(auto doc, documents_.Get(url));
+  HUBFS_ASSIGN_OR_RETURN(auto doc, documents_.Get(url, {.revalidate = options.refresh}));
   if (doc.stale) {
     HUBFS_LOG_WARN("hub {}: using the cached manifest: {}", options_.name, doc.stale_reason);
   }

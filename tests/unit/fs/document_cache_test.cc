@@ -98,6 +98,19 @@ TEST_F(DocumentCacheTest, SecondGetWithinTtlMakesNoRequest) {
   EXPECT_EQ(http_.RequestCount(kUrl), 1);
 }
 
+TEST_F(DocumentCacheTest, RevalidateAsksTheServerEvenForAFreshCopy) {
+  PutCopy("old", kStart - 1, "\"e1\"");
+  http_.Serve(kUrl, {.headers = {{"ETag", "\"e2\""}}, .body = "new"});
+
+  auto doc = source_->Get(kUrl, {.revalidate = true});
+
+  ASSERT_TRUE(doc.ok());
+  EXPECT_EQ(doc->body, "new");
+  ASSERT_EQ(http_.RequestCount(kUrl), 1);
+  EXPECT_EQ(http_.Requests(kUrl)[0].Header("If-None-Match").value_or(""), "\"e1\"");
+  EXPECT_EQ(StoredCopy().body, "new");
+}
+
 TEST_F(DocumentCacheTest, CopyExactlyTtlOldIsRevalidated) {
   PutCopy("old", kStart - kTtl, "\"e\"");
   http_.Serve(kUrl, {.status = 304});

@@ -32,7 +32,7 @@ class FakeHub final : public hubs::Hub {
   FakeHub(std::string name, Result<Listing> listing)
       : name_(std::move(name)), listing_(std::move(listing)) {}
   const std::string& name() const override { return name_; }
-  Result<Listing> List() override { return listing_; }
+  Result<Listing> List(const hubs::ListOptions&) override { return listing_; }
 
  private:
   std::string name_;

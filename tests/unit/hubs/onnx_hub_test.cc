@@ -1,4 +1,5 @@
 #include "hubfs/hubs/onnx/onnx_hub.h"
+#include "testing/fake_documents.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -13,20 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// Serves documents from a map and records every URL asked for.
-class FakeDocuments final : public DocumentSource {
- public:
-  Result<Document> Get(const std::string& url) override {
-    requests.push_back(url);
-    auto it = documents.find(url);
-    if (it == documents.end())
-      return Status::NotFound("GET " + url + ": HTTP 404").WithHttpStatus(404);
-    return it->second;
-  }
-
-  std::map<std::string, Result<Document>> documents;
-  std::vector<std::string> requests;
-};
+using test::FakeDocuments;
 
 constexpr char kManifest[] = R"([
   {"model": "ResNet50",
@@ -96,7 +84,7 @@ TEST(OnnxHubTest, ListFetchesTheManifestOnceAndBuildsTheLayout) {
   FakeDocuments docs;
   OnnxHub hub(Options(), docs);
   docs.documents.emplace(hub.ManifestUrl(), Doc(kManifest, 1700000000));
-  auto listing = hub.List();
+  auto listing = hub.List({});
   ASSERT_TRUE(listing.ok()) << listing.error().ToString();
   EXPECT_THAT(docs.requests,
               ElementsAre("http://raw.test/onnx/models/abc123/ONNX_HUB_MANIFEST.json"));
@@ -135,7 +123,7 @@ TEST(OnnxHubTest, MediaUrlsUseTheMediaBaseNotTheRawBase) {
   o.media_base = "https://lfs.example/media/";
   OnnxHub hub(o, docs);
   docs.documents.emplace(hub.ManifestUrl(), Doc(kManifest, 1));
-  auto listing = hub.List();
+  auto listing = hub.List({});
   ASSERT_TRUE(listing.ok());
   for (const Entry& e : listing->entries) {
     if (!e.remote) continue;
@@ -147,7 +135,7 @@ TEST(OnnxHubTest, MediaUrlsUseTheMediaBaseNotTheRawBase) {
 TEST(OnnxHubTest, FetchErrorIsReturnedUnchanged) {
   FakeDocuments docs;
   OnnxHub hub(Options(), docs);
-  auto listing = hub.List();
+  auto listing = hub.List({});
   ASSERT_FALSE(listing.ok());
   EXPECT_EQ(listing.error().code(), Code::kNotFound);
   EXPECT_EQ(listing.error().http_status(), 404);
@@ -158,7 +146,7 @@ TEST(OnnxHubTest, OtherFetchErrorsPropagate) {
   FakeDocuments docs;
   OnnxHub hub(Options(), docs);
   docs.documents.emplace(hub.ManifestUrl(), Status::Unavailable("connection refused"));
-  auto listing = hub.List();
+  auto listing = hub.List({});
   ASSERT_FALSE(listing.ok());
   EXPECT_EQ(listing.error().code(), Code::kUnavailable);
   EXPECT_THAT(listing.error().message(), HasSubstr("connection refused"));
@@ -168,7 +156,7 @@ TEST(OnnxHubTest, MalformedManifestIsDataLossNamingTheUrl) {
   FakeDocuments docs;
   OnnxHub hub(Options(), docs);
   docs.documents.emplace(hub.ManifestUrl(), Doc("<html>rate limited</html>", 5));
-  auto listing = hub.List();
+  auto listing = hub.List({});
   ASSERT_FALSE(listing.ok());
   EXPECT_EQ(listing.error().code(), Code::kDataLoss);
   EXPECT_THAT(listing.error().message(), HasSubstr("manifest " + hub.ManifestUrl()));
@@ -178,7 +166,7 @@ TEST(OnnxHubTest, ManifestThatIsNotAnArrayIsDataLoss) {
   FakeDocuments docs;
   OnnxHub hub(Options(), docs);
   docs.documents.emplace(hub.ManifestUrl(), Doc(R"({"models": []})", 5));
-  auto listing = hub.List();
+  auto listing = hub.List({});
   ASSERT_FALSE(listing.ok());
   EXPECT_EQ(listing.error().code(), Code::kDataLoss);
 }
@@ -187,7 +175,7 @@ TEST(OnnxHubTest, StaleDocumentStillLists) {
   FakeDocuments docs;
   OnnxHub hub(Options(), docs);
   docs.documents.emplace(hub.ManifestUrl(), Doc(kManifest, 1600000000, /*stale=*/true));
-  auto listing = hub.List();
+  auto listing = hub.List({});
   ASSERT_TRUE(listing.ok()) << listing.error().ToString();
   EXPECT_EQ(listing->mtime, 1600000000);
   EXPECT_NE(Find(*listing, {"vision", "resnet50", "resnet50-v1-12.onnx"}), nullptr);
@@ -197,7 +185,7 @@ TEST(OnnxHubTest, EmptyManifestListsNothing) {
   FakeDocuments docs;
   OnnxHub hub(Options(), docs);
   docs.documents.emplace(hub.ManifestUrl(), Doc("[]", 7));
-  auto listing = hub.List();
+  auto listing = hub.List({});
   ASSERT_TRUE(listing.ok());
   EXPECT_TRUE(listing->entries.empty());
   EXPECT_EQ(listing->mtime, 7);
@@ -207,9 +195,19 @@ TEST(OnnxHubTest, EachListAsksTheSourceAgain) {
   FakeDocuments docs;
   OnnxHub hub(Options(), docs);
   docs.documents.emplace(hub.ManifestUrl(), Doc("[]", 7));
-  ASSERT_TRUE(hub.List().ok());
-  ASSERT_TRUE(hub.List().ok());
+  ASSERT_TRUE(hub.List({}).ok());
+  ASSERT_TRUE(hub.List({}).ok());
   EXPECT_EQ(docs.requests.size(), 2u);
+}
+
+TEST(OnnxHubTest, RefreshRevalidatesTheManifest) {
+  FakeDocuments docs;
+  OnnxHub hub(Options(), docs);
+  docs.documents.emplace(hub.ManifestUrl(), Doc("[]", 7));
+  ASSERT_TRUE(hub.List({}).ok());
+  EXPECT_TRUE(docs.revalidated.empty());
+  ASSERT_TRUE(hub.List({.refresh = true}).ok());
+  EXPECT_EQ(docs.revalidated, std::vector<std::string>{hub.ManifestUrl()});
 }
 
 }  // namespace

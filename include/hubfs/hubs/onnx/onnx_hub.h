@@ -23,7 +23,7 @@ class OnnxHub final : public Hub {
   OnnxHub(OnnxHubOptions options, DocumentSource& documents);
 
   const std::string& name() const override { return options_.name; }
-  Result<Listing> List() override;
+  Result<Listing> List(const ListOptions& options) override;
 
   std::string ManifestUrl() const;
 
