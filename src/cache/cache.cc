@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <ctime>
 #include <filesystem>
+#include <sstream>
 #include <thread>
 #include <vector>
 
@@ -513,6 +514,39 @@ Status Cache::PutDoc(const std::string& url, const DocRecord& record) {
   HUBFS_ASSIGN_OR_RETURN(auto txn, LmdbTxn::Begin(index_->env.get(), false));
   HUBFS_RETURN_IF_ERROR(txn.Put(index_->docs, url, EncodeDocRecord(record)));
   return txn.Commit();
+}
+
+// Trust records are stored with the documents under a key no URL can have ("trust " + URL), as
+// "<sha256 hex>\n<size>\n<etag>\n<pinned_at>\n": documents are never evicted with blobs.
+Result<std::optional<TrustRecord>> Cache::GetTrust(const std::string& url) {
+  HUBFS_ASSIGN_OR_RETURN(auto doc, GetDoc("trust " + url));
+  if (!doc) return std::optional<TrustRecord>();
+  std::istringstream in(doc->body);
+  std::string hex, size, etag, pinned_at;
+  std::getline(in, hex);
+  std::getline(in, size);
+  std::getline(in, etag);
+  std::getline(in, pinned_at);
+  auto digest = DigestFromHex(hex);
+  if (!digest || size.empty() || size.find_first_not_of("0123456789") != std::string::npos ||
+      size.size() > 19) {
+    return Status::DataLoss("the trust record of " + url + " is damaged");
+  }
+  TrustRecord record;
+  record.sha256 = *digest;
+  record.size = std::stoull(size);
+  record.etag = etag;
+  record.pinned_at = std::strtoll(pinned_at.c_str(), nullptr, 10);
+  return std::optional<TrustRecord>(record);
+}
+
+Status Cache::PutTrust(const std::string& url, const TrustRecord& record) {
+  DocRecord doc;
+  doc.body = ToHex(record.sha256) + "\n" + std::to_string(record.size) + "\n" + record.etag + "\n" +
+             std::to_string(record.pinned_at) + "\n";
+  doc.fetched_at = record.pinned_at;
+  HUBFS_RETURN_IF_ERROR(PutDoc("trust " + url, doc));
+  return Sync();  // a trust record is what later downloads are judged by: keep it
 }
 
 }  // namespace hubfs::cache

@@ -10,45 +10,114 @@
 namespace hubfs::fs {
 
 struct Filesystem::OpenFile {
+  std::shared_ptr<const Tree> tree;  // keeps `node` alive across refreshes
   const Node* node = nullptr;
   std::unique_ptr<ReadEngine::File> remote;  // files with downloadable content
 };
 
-Filesystem::Filesystem(std::vector<hubs::Hub*> hubs, ReadEngine& engine, FsOptions options)
-    : hubs_(std::move(hubs)), engine_(engine), options_(std::move(options)),
-      tree_(std::make_shared<Tree>(static_cast<int64_t>(std::time(nullptr)))) {}
+Filesystem::Filesystem(std::vector<hubs::Hub*> hubs, ReadEngine& engine, FsOptions options,
+                       RemoteSizes* sizes)
+    : hubs_(std::move(hubs)), engine_(engine), options_(std::move(options)), sizes_(sizes),
+      tree_(std::make_shared<const Tree>(static_cast<int64_t>(std::time(nullptr)), &numbers_)),
+      hub_states_(hubs_.size()) {}
 
-void Filesystem::Load() {
+void Filesystem::Load() { (void)Refresh({}, hubs::ListOptions{}); }
+
+std::vector<std::string> Filesystem::HubNames() const {
+  std::vector<std::string> names;
+  for (const hubs::Hub* hub : hubs_) names.push_back(hub->name());
+  return names;
+}
+
+Result<RefreshResult> Filesystem::Refresh(const std::vector<std::string>& names,
+                                          const hubs::ListOptions& options) {
+  std::vector<bool> selected(hubs_.size(), names.empty());
+  for (const std::string& name : names) {
+    bool found = false;
+    for (size_t i = 0; i < hubs_.size(); ++i) {
+      if (hubs_[i]->name() == name) selected[i] = found = true;
+    }
+    if (!found) {
+      std::string known;
+      for (const auto& n : HubNames()) known += (known.empty() ? "" : ", ") + n;
+      return Status::NotFound("no hub named '" + name + "' (hubs: " + known + ")");
+    }
+  }
+  std::lock_guard refreshing(refresh_mu_);
+  RefreshResult result;
+  for (size_t i = 0; i < hubs_.size(); ++i) {
+    if (!selected[i]) continue;
+    hubs::Hub* hub = hubs_[i];
+    result.hubs.push_back(hub->name());
+    auto listing = hub->List(options);  // network I/O: only refresh_mu_ is held
+    if (listing) {
+      hub_states_[i] = HubState{std::move(listing).value(), ""};
+      continue;
+    }
+    HUBFS_LOG_ERROR("hub {}: cannot list: {}", hub->name(), listing.error().ToString());
+    result.errors.push_back(hub->name() + ": " + listing.error().message());
+    hub_states_[i].error = listing.error().message();
+  }
+
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
-  auto tree = std::make_shared<Tree>(now);
+  auto tree = std::make_shared<Tree>(now, &numbers_);
   for (uint32_t index = 0; index < hubs_.size(); ++index) {
-    hubs::Hub* hub = hubs_[index];
-    auto listing = hub->List(hubs::ListOptions{});
-    if (!listing) {
-      HUBFS_LOG_ERROR("hub {}: cannot list: {}", hub->name(), listing.error().ToString());
-      tree->AddHubError(hub->name(),
-                        "hubfs could not list the hub '" + hub->name() + "'.\n\n" +
-                            listing.error().message() +
+    const std::string& name = hubs_[index]->name();
+    const HubState& state = hub_states_[index];
+    if (!state.listing) {
+      tree->AddHubError(name,
+                        "hubfs could not list the hub '" + name + "'.\n\n" + state.error +
                             "\n\nNo usable copy of its index is cached. Check the hub's URLs "
-                            "in the configuration and that the server is reachable, then remount.",
+                            "in the configuration and that the server is reachable, then run "
+                            "hubfs refresh " + name + " (or remount).",
                         now, index);
       continue;
     }
     std::vector<std::string> warnings;
-    tree->AddHub(hub->name(), *listing, &warnings, index);
-    for (const auto& w : warnings) HUBFS_LOG_WARN("hub {}: {}", hub->name(), w);
+    tree->AddHub(name, *state.listing, &warnings, index);
+    if (selected[index]) {
+      for (const auto& w : warnings) HUBFS_LOG_WARN("hub {}: {}", name, w);
+    }
   }
   tree->Finish();
-  tree_ = std::move(tree);
+
+  std::shared_ptr<const Tree> before = tree_.load();
+  result.changes = DiffTrees(*before, *tree);
+  result.nodes = tree->size();
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [ino, count] : lookups_) {
+      const Node* old = before->Get(ino);
+      const Node* now_node = tree->Get(ino);
+      if (old && !now_node && !orphans_.count(ino)) orphans_.emplace(ino, before);
+      if (now_node && selected[now_node->hub] && now_node->remote && !now_node->remote->size) {
+        result.unsized.push_back(ino);
+      }
+    }
+    tree_.store(std::move(tree));
+  }
+  if (sizes_ && options.refresh) sizes_->Expire();
+  return result;
 }
 
-Attr Filesystem::AttrOf(const Node& node) const {
+Filesystem::NodeRef Filesystem::Find(NodeId ino) const {
+  NodeRef ref{tree_.load(), nullptr};
+  ref.node = ref.tree->Get(ino);
+  if (ref.node) return ref;
+  std::lock_guard lock(mu_);
+  auto it = orphans_.find(ino);
+  if (it == orphans_.end()) return NodeRef{};
+  return NodeRef{it->second, it->second->Get(ino)};
+}
+
+Attr Filesystem::AttrOf(const Node& node, bool learn_size) const {
   Attr a;
   a.ino = node.id;
   a.size = node.size;
   a.mtime = node.mtime;
   a.uid = options_.uid;
   a.gid = options_.gid;
+  a.timeout = options_.entry_timeout;
   switch (node.kind) {
     case hubs::EntryKind::kDirectory:
       a.mode = S_IFDIR | 0555;
@@ -61,18 +130,29 @@ Attr Filesystem::AttrOf(const Node& node) const {
       a.mode = S_IFLNK | 0777;
       break;
   }
+  if (learn_size && node.remote && !node.remote->size) {
+    auto learned = sizes_ ? sizes_->Get(node.remote->url) : Result<RemoteSize>(Status::Unavailable("unknown"));
+    if (learned) {
+      a.size = learned->size;
+    } else {
+      // Shown as empty for now; the kernel asks again soon.
+      if (sizes_) HUBFS_LOG_WARN("size of {}: {}", node.remote->url, learned.error().message());
+      a.timeout = options_.unknown_size_timeout;
+    }
+  }
   return a;
 }
 
 Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name) {
-  const Node* dir = tree_->Get(parent);
+  NodeRef dir = Find(parent);
   if (!dir) return Status::NotFound("no inode " + std::to_string(parent));
-  if (dir->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
-  const Node* child = tree_->Child(parent, name);
+  if (dir.node->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
+  const Node* child = dir.tree->Child(parent, name);
   if (!child) return Status::NotFound(std::string(name));
+  Attr attr = AttrOf(*child, /*learn_size=*/true);  // may ask the server: before taking mu_
   std::lock_guard lock(mu_);
   lookups_[child->id]++;
-  return AttrOf(*child);
+  return attr;
 }
 
 void Filesystem::Forget(NodeId ino, uint64_t count) {
@@ -80,7 +160,10 @@ void Filesystem::Forget(NodeId ino, uint64_t count) {
   auto it = lookups_.find(ino);
   if (it == lookups_.end()) return;
   it->second = it->second > count ? it->second - count : 0;
-  if (it->second == 0) lookups_.erase(it);
+  if (it->second == 0) {
+    lookups_.erase(it);
+    orphans_.erase(ino);
+  }
 }
 
 uint64_t Filesystem::LookupCount(NodeId ino) const {
@@ -90,15 +173,16 @@ uint64_t Filesystem::LookupCount(NodeId ino) const {
 }
 
 Result<Attr> Filesystem::GetAttr(NodeId ino) {
-  const Node* node = tree_->Get(ino);
-  if (!node) return Status::NotFound("no inode " + std::to_string(ino));
-  return AttrOf(*node);
+  NodeRef ref = Find(ino);
+  if (!ref) return Status::NotFound("no inode " + std::to_string(ino));
+  return AttrOf(*ref.node, /*learn_size=*/true);
 }
 
 Status Filesystem::ReadDir(NodeId ino, uint64_t offset,
                            const std::function<bool(const DirEntry&, uint64_t)>& add) {
-  const Node* dir = tree_->Get(ino);
-  if (!dir) return Status::NotFound("no inode " + std::to_string(ino));
+  NodeRef ref = Find(ino);
+  if (!ref) return Status::NotFound("no inode " + std::to_string(ino));
+  const Node* dir = ref.node;
   if (dir->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
   const uint64_t total = dir->children.size() + 2;
   for (uint64_t i = offset; i < total; ++i) {
@@ -108,8 +192,8 @@ Status Filesystem::ReadDir(NodeId ino, uint64_t offset,
     } else if (i == 1) {
       entry = {"..", dir->parent, S_IFDIR};
     } else {
-      const Node* child = tree_->Get(dir->children[i - 2]);
-      entry = {child->name, child->id, AttrOf(*child).mode};
+      const Node* child = ref.tree->Get(dir->children[i - 2]);
+      entry = {child->name, child->id, AttrOf(*child, /*learn_size=*/false).mode};
     }
     if (!add(entry, i + 1)) break;
   }
@@ -117,27 +201,46 @@ Status Filesystem::ReadDir(NodeId ino, uint64_t offset,
 }
 
 Result<std::string> Filesystem::ReadLink(NodeId ino) {
-  const Node* node = tree_->Get(ino);
-  if (!node) return Status::NotFound("no inode " + std::to_string(ino));
-  if (node->kind != hubs::EntryKind::kSymlink) return Status::InvalidArgument("not a symlink");
-  return node->content;
+  NodeRef ref = Find(ino);
+  if (!ref) return Status::NotFound("no inode " + std::to_string(ino));
+  if (ref.node->kind != hubs::EntryKind::kSymlink) return Status::InvalidArgument("not a symlink");
+  return ref.node->content;
+}
+
+Result<hubs::RemoteObject> Filesystem::Resolve(const Node& node, std::string* etag) const {
+  hubs::RemoteObject object = *node.remote;
+  if (object.size || !sizes_) return object;  // without sizes_, the engine asks itself
+  auto learned = sizes_->Get(object.url);
+  if (!learned) {
+    // The hub lists this file: a 404 is the hub's inconsistency, an I/O error for the reader.
+    const Status& e = learned.error();
+    if (e.IsNotFound()) return Status::Unavailable(e.message() + " (the hub lists this file)").WithHttpStatus(e.http_status());
+    return e;
+  }
+  object.size = learned->size;
+  *etag = learned->etag;
+  return object;
 }
 
 Result<OpenResult> Filesystem::Open(NodeId ino) {
-  const Node* node = tree_->Get(ino);
-  if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  NodeRef ref = Find(ino);
+  if (!ref) return Status::NotFound("no inode " + std::to_string(ino));
+  const Node* node = ref.node;
   if (node->kind != hubs::EntryKind::kFile) return Status::InvalidArgument("not a file");
   auto file = std::make_shared<OpenFile>();
+  file->tree = ref.tree;
   file->node = node;
   OpenResult result{0, true, false};  // generated text is immutable for the tree's life
   if (node->remote) {
     const Verification policy = node->hub < options_.verification.size()
                                     ? options_.verification[node->hub]
                                     : Verification::kStrict;
-    HUBFS_ASSIGN_OR_RETURN(file->remote, engine_.Open(*node->remote, policy));
+    std::string etag;
+    HUBFS_ASSIGN_OR_RETURN(hubs::RemoteObject object, Resolve(*node, &etag));
+    HUBFS_ASSIGN_OR_RETURN(file->remote, engine_.Open(object, policy, etag));
     result.keep_cache = file->remote->immutable();
-    // The size was not published (st_size shows 0): the kernel must pass reads through to EOF.
-    result.direct_io = !node->remote->size;
+    // The size is still unknown (st_size shows 0): the kernel must pass reads through to EOF.
+    result.direct_io = !object.size;
   }
   std::lock_guard lock(mu_);
   result.handle = next_handle_++;
@@ -170,8 +273,9 @@ void Filesystem::Release(uint64_t handle) {
 }
 
 FsStats Filesystem::Stats() const {
+  const size_t nodes = tree_.load()->size();
   std::lock_guard lock(mu_);
-  return FsStats{tree_->size(), handles_.size()};
+  return FsStats{nodes, handles_.size()};
 }
 
 }  // namespace hubfs::fs
@@ -179,7 +283,8 @@ FsStats Filesystem::Stats() const {
 namespace hubfs::fs {
 
 Result<std::vector<std::string>> Filesystem::ListXattr(NodeId ino) {
-  const Node* node = tree_->Get(ino);
+  NodeRef ref = Find(ino);
+  const Node* node = ref.node;
   if (!node) return Status::NotFound("no inode " + std::to_string(ino));
   if (!node->remote) return std::vector<std::string>{};
   std::vector<std::string> names = {"user.hubfs.source", "user.hubfs.cached_bytes", "user.hubfs.verified",
@@ -189,7 +294,8 @@ Result<std::vector<std::string>> Filesystem::ListXattr(NodeId ino) {
 }
 
 Result<std::string> Filesystem::GetXattr(NodeId ino, std::string_view name) {
-  const Node* node = tree_->Get(ino);
+  NodeRef ref = Find(ino);
+  const Node* node = ref.node;
   if (!node) return Status::NotFound("no inode " + std::to_string(ino));
   if (!node->remote || name.substr(0, 11) != "user.hubfs.") {
     return Status::NotFound("no attribute " + std::string(name));

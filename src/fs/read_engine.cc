@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include "block_sinks.h"
 #include "hubfs/core/logging.h"
@@ -46,6 +47,10 @@ struct ReadEngine::BlobWork {
 
   std::string key;
   hubs::RemoteObject object;  // size always set
+  // The digest the whole file must have: published, or pinned on first use (trust); nullopt
+  // for a first download without a published digest.
+  std::optional<Digest> expected;
+  std::optional<cache::TrustRecord> trust;
   std::shared_ptr<cache::Blob> blob;
   uint64_t blocks = 0;
 
@@ -61,6 +66,7 @@ struct ReadEngine::BlobWork {
   std::atomic<uint64_t> progress{0};
   int completion_priority = -1;   // priority the whole blob was last queued at; -1: not queued
   bool lazy = false;              // opened lazily by some reader: mismatches poison
+  std::string etag;               // the server's ETag as a reader saw it (for the trust record)
   Verify verify = kUnverified;
   Status verify_error;
   Clock::time_point rejected_at;
@@ -126,6 +132,11 @@ Result<std::shared_ptr<ReadEngine::BlobWork>> ReadEngine::WorkFor(const hubs::Re
   work->key = key;
   work->object = object;
   work->blob = blob;
+  work->expected = object.sha256;
+  if (!object.sha256) {
+    HUBFS_ASSIGN_OR_RETURN(work->trust, cache_.GetTrust(object.url));
+    if (work->trust) work->expected = work->trust->sha256;
+  }
   work->blocks = blob->block_count();
   work->state.assign(work->blocks, BlobWork::kMissing);
   work->queued_priority.assign(work->blocks, -1);
@@ -149,8 +160,29 @@ Result<std::shared_ptr<ReadEngine::BlobWork>> ReadEngine::WorkFor(const hubs::Re
   return work;
 }
 
+Status ReadEngine::CheckTrust(BlobWork& work, const std::string& etag) {
+  std::lock_guard lock(work.mu);
+  if (!etag.empty() && work.etag.empty()) work.etag = etag;
+  if (!work.trust || work.verify == BlobWork::kVerified) return Status();  // nothing to compare, or served from cache
+  const cache::TrustRecord& trust = *work.trust;
+  std::string changed;
+  if (trust.size != *work.object.size) {
+    changed = "its size was " + std::to_string(trust.size) + " bytes, now " + std::to_string(*work.object.size);
+  } else if (!trust.etag.empty() && !etag.empty() && trust.etag != etag) {
+    changed = "its ETag was " + trust.etag + ", now " + etag;
+  }
+  if (changed.empty()) return Status();
+  const std::string why = work.object.url + " changed on the server since hubfs first downloaded it (" +
+                          changed + "); the hub publishes no sha256, so hubfs trusts only the first "
+                          "download (sha256 " + ToHex(trust.sha256) + ") and will not serve this one";
+  HUBFS_LOG_ERROR("{}", why);
+  return Status::DataLoss(why);
+}
+
 Result<std::unique_ptr<ReadEngine::File>> ReadEngine::Open(const hubs::RemoteObject& object,
-                                                           Verification policy) {
+                                                           Verification policy,
+                                                           const std::string& etag) {
+  std::string seen_etag = etag;
   hubs::RemoteObject resolved = object;
   if (!resolved.size) {
     net::HttpRequest head;
@@ -163,8 +195,10 @@ Result<std::unique_ptr<ReadEngine::File>> ReadEngine::Open(const hubs::RemoteObj
       return Status::Unavailable("HEAD " + object.url + ": no Content-Length, so the size is unknown");
     }
     resolved.size = std::stoull(*length);
+    seen_etag = response->Header("ETag").value_or("");
   }
   HUBFS_ASSIGN_OR_RETURN(auto work, WorkFor(resolved));
+  if (!resolved.sha256) HUBFS_RETURN_IF_ERROR(CheckTrust(*work, seen_etag));
   if (Status s = work->blob->Touch(); !s.ok()) HUBFS_LOG_WARN("{}: {}", work->key, s.ToString());
   HUBFS_RETURN_IF_ERROR(work->blob->AcquireUse());  // an open file is never evicted
   auto file = std::make_unique<File>();
@@ -646,12 +680,26 @@ void ReadEngine::AdvanceHasher(const std::shared_ptr<BlobWork>& work) {
 }
 
 void ReadEngine::FinishVerification(BlobWork& work, const Digest& actual) {
-  const auto& expected = work.object.sha256;
+  const auto& expected = work.expected;
   if (!expected || actual == *expected) {
     if (Status s = work.blob->MarkVerified(actual); !s.ok()) {
       HUBFS_LOG_WARN("{}: could not record the verification: {}", work.key, s.ToString());
     }
     if (!expected) {
+      cache::TrustRecord trust;
+      trust.sha256 = actual;
+      trust.size = *work.object.size;
+      {
+        std::lock_guard lock(work.mu);
+        trust.etag = work.etag;
+      }
+      trust.pinned_at = static_cast<int64_t>(std::time(nullptr));
+      if (Status s = cache_.PutTrust(work.object.url, trust); !s.ok()) {
+        HUBFS_LOG_WARN("{}: could not record the trusted digest: {}", work.object.url, s.ToString());
+      }
+      std::lock_guard lock(work.mu);
+      work.trust = trust;
+      work.expected = actual;
       HUBFS_LOG_INFO("{}: no published sha256; pinned {} on first download", work.object.url, ToHex(actual));
     }
     std::lock_guard lock(work.mu);
@@ -660,6 +708,7 @@ void ReadEngine::FinishVerification(BlobWork& work, const Digest& actual) {
   }
   counters_.verify_failures++;
   const std::string why = "GET " + work.object.url + ": sha256 mismatch: expected " + ToHex(*expected) +
+                          (work.object.sha256 ? std::string() : " (pinned on first download)") +
                           ", got " + ToHex(actual);
   bool lazy;
   {

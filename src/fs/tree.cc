@@ -1,6 +1,8 @@
 #include "hubfs/fs/tree.h"
 
 #include <algorithm>
+#include <functional>
+#include <map>
 
 namespace hubfs::fs {
 namespace {
@@ -18,29 +20,57 @@ std::string JoinPath(const std::vector<std::string>& parts) {
   return out;
 }
 
+// What an entry is, for InodeNumbers: a file keeps its inode number only while its bytes would
+// be the same (same source and published digest/size, or same generated text).
+std::string IdentityOf(const hubs::Entry& entry) {
+  switch (entry.kind) {
+    case hubs::EntryKind::kDirectory:
+      return "d";
+    case hubs::EntryKind::kSymlink:
+      return "l" + entry.content;
+    case hubs::EntryKind::kFile:
+      break;
+  }
+  if (entry.remote) {
+    const hubs::RemoteObject& r = *entry.remote;
+    return "r" + r.url + '\0' + (r.sha256 ? ToHex(*r.sha256) : "") + '\0' +
+           (r.size ? std::to_string(*r.size) : "");
+  }
+  return "c" + std::to_string(entry.content.size()) + ":" +
+         std::to_string(std::hash<std::string>{}(entry.content));
+}
+
 }  // namespace
 
-Tree::Tree(int64_t mtime) {
+Tree::Tree(int64_t mtime, InodeNumbers* numbers) : numbers_(numbers) {
+  if (!numbers_) {
+    own_numbers_ = std::make_unique<InodeNumbers>();
+    numbers_ = own_numbers_.get();
+  }
   Node root;
   root.id = kRootId;
   root.parent = kRootId;
   root.kind = hubs::EntryKind::kDirectory;
   root.mtime = mtime;
   nodes_.push_back(std::move(root));
+  slot_.emplace(kRootId, 0);
 }
 
-NodeId Tree::AddNode(NodeId parent, const std::string& name, hubs::EntryKind kind, int64_t mtime) {
+NodeId Tree::AddNode(NodeId parent, const std::string& name, hubs::EntryKind kind, int64_t mtime,
+                     std::string_view identity) {
   Node node;
-  node.id = nodes_.size() + 1;
+  node.id = numbers_->For(parent, name, identity);
   node.parent = parent;
   node.name = name;
   node.kind = kind;
   node.mtime = mtime;
   node.hub = current_hub_;
+  const NodeId id = node.id;
   nodes_.push_back(std::move(node));
-  nodes_[parent - 1].children.push_back(nodes_.back().id);
-  index_.emplace(IndexKey(parent, name), nodes_.back().id);
-  return nodes_.back().id;
+  slot_.emplace(id, nodes_.size() - 1);
+  nodes_[slot_.at(parent)].children.push_back(id);
+  index_.emplace(IndexKey(parent, name), id);
+  return id;
 }
 
 // Returns the folder for `dirs` below /<hub>/, creating it; 0 when a file is in the way.
@@ -50,7 +80,7 @@ NodeId Tree::DirFor(const std::string& hub, const std::vector<std::string>& dirs
     if (const Node* child = Child(at, name)) {
       at = child->kind == hubs::EntryKind::kDirectory ? child->id : 0;
     } else {
-      at = AddNode(at, name, hubs::EntryKind::kDirectory, mtime);
+      at = AddNode(at, name, hubs::EntryKind::kDirectory, mtime, "d");
     }
   };
   step(hub);
@@ -78,8 +108,8 @@ void Tree::AddHub(const std::string& hub, const hubs::Listing& listing,
       warnings->push_back("skipped /" + hub + JoinPath(entry.path) + ": the name is already taken");
       continue;
     }
-    NodeId id = AddNode(dir, name, entry.kind, listing.mtime);
-    Node& node = nodes_[id - 1];
+    NodeId id = AddNode(dir, name, entry.kind, listing.mtime, IdentityOf(entry));
+    Node& node = nodes_[slot_.at(id)];
     node.remote = entry.remote;
     node.content = entry.content;
     if (entry.kind == hubs::EntryKind::kFile) {
@@ -95,28 +125,67 @@ void Tree::AddHubError(const std::string& hub, const std::string& message, int64
   current_hub_ = hub_index;
   NodeId dir = DirFor(hub, {}, mtime);
   if (dir == 0 || Child(dir, kErrorFileName)) return;
-  NodeId id = AddNode(dir, kErrorFileName, hubs::EntryKind::kFile, mtime);
-  Node& node = nodes_[id - 1];
-  node.content = message;
-  if (node.content.empty() || node.content.back() != '\n') node.content.push_back('\n');
+  hubs::Entry entry;
+  entry.content = message;
+  if (entry.content.empty() || entry.content.back() != '\n') entry.content.push_back('\n');
+  NodeId id = AddNode(dir, kErrorFileName, hubs::EntryKind::kFile, mtime, IdentityOf(entry));
+  Node& node = nodes_[slot_.at(id)];
+  node.content = std::move(entry.content);
   node.size = node.content.size();
 }
 
 void Tree::Finish() {
   for (Node& node : nodes_) {
     std::sort(node.children.begin(), node.children.end(),
-              [this](NodeId a, NodeId b) { return nodes_[a - 1].name < nodes_[b - 1].name; });
+              [this](NodeId a, NodeId b) { return Get(a)->name < Get(b)->name; });
   }
 }
 
 const Node* Tree::Get(NodeId id) const {
-  if (id == 0 || id > nodes_.size()) return nullptr;
-  return &nodes_[id - 1];
+  auto it = slot_.find(id);
+  return it == slot_.end() ? nullptr : &nodes_[it->second];
 }
 
 const Node* Tree::Child(NodeId parent, std::string_view name) const {
   auto it = index_.find(IndexKey(parent, name));
-  return it == index_.end() ? nullptr : &nodes_[it->second - 1];
+  return it == index_.end() ? nullptr : Get(it->second);
+}
+
+TreeChanges DiffTrees(const Tree& before, const Tree& after) {
+  TreeChanges changes;
+  auto children = [](const Tree& tree, const Node& dir) {
+    std::map<std::string_view, NodeId> out;
+    for (NodeId id : dir.children) out.emplace(tree.Get(id)->name, id);
+    return out;
+  };
+  for (const Node& old_dir : before.nodes()) {
+    if (old_dir.kind != hubs::EntryKind::kDirectory) continue;
+    const Node* new_dir = after.Get(old_dir.id);
+    if (!new_dir) continue;  // gone: its parent's entry covers it
+    const auto old_children = children(before, old_dir);
+    const auto new_children = children(after, *new_dir);
+    bool differs = false;
+    for (const auto& [name, id] : old_children) {
+      auto it = new_children.find(name);
+      if (it == new_children.end()) {
+        changes.removed++;
+      } else if (it->second != id) {
+        changes.changed++;
+      } else {
+        continue;
+      }
+      differs = true;
+      changes.entries.emplace_back(old_dir.id, std::string(name));
+    }
+    for (const auto& [name, id] : new_children) {
+      if (old_children.count(name)) continue;
+      changes.added++;
+      differs = true;
+      changes.entries.emplace_back(old_dir.id, std::string(name));
+    }
+    if (differs || old_dir.mtime != new_dir->mtime) changes.folders.push_back(old_dir.id);
+  }
+  return changes;
 }
 
 }  // namespace hubfs::fs

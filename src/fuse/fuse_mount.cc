@@ -1,6 +1,7 @@
 #include "hubfs/fuse/fuse_mount.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "fuse_ops.h"
 #include "hubfs/core/logging.h"
@@ -60,6 +61,24 @@ Status FuseMount::Serve() {
   fuse_loop_cfg_destroy(config);
   if (rc < 0) return Status::Internal("FUSE request loop failed: error " + std::to_string(-rc));
   return Status();
+}
+
+void FuseMount::Invalidate(const fs::RefreshResult& refresh) {
+  fuse_session* se = session_->se;
+  // -ENOENT means the kernel does not hold that name or inode: nothing to forget.
+  for (const auto& [parent, name] : refresh.changes.entries) {
+    int rc = fuse_lowlevel_notify_inval_entry(se, parent, name.c_str(), name.size());
+    if (rc != 0 && rc != -ENOENT) HUBFS_LOG_DEBUG("invalidating entry {} in {}: error {}", name, parent, rc);
+  }
+  for (fs::NodeId folder : refresh.changes.folders) {
+    int rc = fuse_lowlevel_notify_inval_inode(se, folder, 0, 0);
+    if (rc != 0 && rc != -ENOENT) HUBFS_LOG_DEBUG("invalidating folder {}: error {}", folder, rc);
+  }
+  for (fs::NodeId file : refresh.unsized) {
+    // Attributes only (offset -1): cached pages of a file whose content is pinned stay valid.
+    int rc = fuse_lowlevel_notify_inval_inode(se, file, -1, 0);
+    if (rc != 0 && rc != -ENOENT) HUBFS_LOG_DEBUG("invalidating file {}: error {}", file, rc);
+  }
 }
 
 }  // namespace hubfs::fuse

@@ -78,8 +78,8 @@ void OnLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     }
     e.ino = attr->ino;
     e.attr = ToStat(*attr);
-    e.attr_timeout = fs.options().entry_timeout;
-    e.entry_timeout = fs.options().entry_timeout;
+    e.attr_timeout = attr->timeout;
+    e.entry_timeout = attr->timeout;
     if (fuse_reply_entry(req, &e) != 0) fs.Forget(attr->ino, 1);  // the kernel did not take it
   });
 }
@@ -99,7 +99,7 @@ void OnGetAttr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
     auto attr = Fs(req).GetAttr(ino);
     if (!attr) return ReplyError(req, "getattr", ino, attr.error());
     struct stat st = ToStat(*attr);
-    fuse_reply_attr(req, &st, Fs(req).options().entry_timeout);
+    fuse_reply_attr(req, &st, attr->timeout);
   });
 }
 

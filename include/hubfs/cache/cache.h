@@ -91,6 +91,16 @@ struct DocRecord {
   std::string last_modified;
 };
 
+// Trust on first use: what a file without a published sha256 was when it was first downloaded
+// completely. Kept when the blob is evicted (it lives with the documents, not the blob), so a
+// later download of the same URL must come back identical.
+struct TrustRecord {
+  Digest sha256{};
+  uint64_t size = 0;
+  std::string etag;     // the server's ETag then; empty when it sent none
+  int64_t pinned_at = 0;  // seconds since the epoch
+};
+
 struct CacheOptions {
   uint64_t size_limit = UINT64_MAX;  // bytes of present blocks
 };
@@ -236,6 +246,10 @@ class Cache {
 
   Result<std::optional<DocRecord>> GetDoc(const std::string& url);
   Status PutDoc(const std::string& url, const DocRecord& record);
+
+  // The trust-on-first-use record of `url` (see TrustRecord).
+  Result<std::optional<TrustRecord>> GetTrust(const std::string& url);
+  Status PutTrust(const std::string& url, const TrustRecord& record);
 
   // Where the blob `key` lives on disk (for tools and tests).
   std::string BlobPath(const std::string& key) const;

@@ -7,19 +7,30 @@
 // an open file through the ReadEngine (block cache, verification policy of the file's hub).
 // Generated files (info.json, ERROR.txt) are served from memory.
 //
-// Thread-safety: every method may be called from any thread concurrently. The tree is immutable;
+// Refresh: a refresh lists hubs again and swaps in a new immutable tree. Entries that did not
+// change keep their inode numbers (inode_numbers.h); the caller tells the kernel to forget what
+// changed (RefreshResult::changes). Nodes the kernel still holds but that vanished stay
+// reachable by number until the kernel forgets them, and open files keep their old tree.
+//
+// Sizes that a hub does not publish are learned on lookup with a HEAD (remote_sizes.h).
+//
+// Thread-safety: every method may be called from any thread concurrently. Trees are immutable;
 // the handle table and lookup counts have their own lock, which is never held across a fetch.
+// Refreshes run one at a time (their own lock, which FUSE requests never take).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "hubfs/fs/read_engine.h"
+#include "hubfs/fs/remote_sizes.h"
 #include "hubfs/fs/tree.h"
 #include "hubfs/hubs/hub.h"
 
@@ -30,6 +41,7 @@ struct FsOptions {
   std::vector<Verification> verification;
   double entry_timeout = 3600;     // seconds the kernel may cache names and attributes
   double negative_timeout = 60;    // seconds the kernel may cache "no such name"
+  double unknown_size_timeout = 1; // seconds for attributes of a file whose size is not known yet
   uint32_t uid = 0;
   uint32_t gid = 0;
 };
@@ -42,6 +54,7 @@ struct Attr {
   int64_t mtime = 0;
   uint32_t uid = 0;
   uint32_t gid = 0;
+  double timeout = 0;  // seconds the kernel may cache these attributes (and the entry)
 };
 
 struct DirEntry {
@@ -58,6 +71,14 @@ struct OpenResult {
   bool direct_io = false;
 };
 
+struct RefreshResult {
+  std::vector<std::string> hubs;     // the hubs listed again
+  std::vector<std::string> errors;   // hubs that could not be listed (they keep their last listing)
+  TreeChanges changes;               // what the kernel must forget
+  std::vector<NodeId> unsized;       // files the kernel knows whose sizes may have changed
+  size_t nodes = 0;                  // nodes in the new tree
+};
+
 struct FsStats {
   uint64_t nodes = 0;
   uint64_t open_handles = 0;
@@ -65,11 +86,17 @@ struct FsStats {
 
 class Filesystem {
  public:
-  // `hubs` and `engine` must outlive the filesystem.
-  Filesystem(std::vector<hubs::Hub*> hubs, ReadEngine& engine, FsOptions options);
+  // `hubs`, `engine` and `sizes` (if given) must outlive the filesystem. Without `sizes`, files
+  // whose size the hub does not publish show size 0 until opened.
+  Filesystem(std::vector<hubs::Hub*> hubs, ReadEngine& engine, FsOptions options,
+             RemoteSizes* sizes = nullptr);
 
   // Lists every hub and builds the tree. A hub that fails shows ERROR.txt; the others are unaffected.
   void Load();
+  // Lists the named hubs (every hub when `names` is empty) again and swaps in the new tree.
+  // kNotFound when a name is not a hub. A hub that fails keeps its last listing (or ERROR.txt).
+  Result<RefreshResult> Refresh(const std::vector<std::string>& names, const hubs::ListOptions& options);
+  std::vector<std::string> HubNames() const;
 
   const FsOptions& options() const { return options_; }
 
@@ -108,16 +135,37 @@ class Filesystem {
 
  private:
   struct OpenFile;
-  Attr AttrOf(const Node& node) const;
+  // A node and the tree that holds it (which stays alive as long as the reference).
+  struct NodeRef {
+    std::shared_ptr<const Tree> tree;
+    const Node* node = nullptr;
+    explicit operator bool() const { return node != nullptr; }
+  };
+  struct HubState {
+    std::optional<hubs::Listing> listing;  // the last good listing
+    std::string error;                     // why the last listing failed
+  };
+  NodeRef Find(NodeId ino) const;
+  // Attributes; with `learn_size`, a file whose size is not published gets it from RemoteSizes.
+  Attr AttrOf(const Node& node, bool learn_size) const;
+  // The remote object to open, with its size learned if the hub did not publish it.
+  Result<hubs::RemoteObject> Resolve(const Node& node, std::string* etag) const;
   std::shared_ptr<OpenFile> FindHandle(uint64_t handle) const;
 
   std::vector<hubs::Hub*> hubs_;
   ReadEngine& engine_;
   FsOptions options_;
-  std::shared_ptr<const Tree> tree_;
+  RemoteSizes* sizes_;
+  InodeNumbers numbers_;
+  std::atomic<std::shared_ptr<const Tree>> tree_;
+
+  std::mutex refresh_mu_;  // one refresh at a time; guards hub_states_
+  std::vector<HubState> hub_states_;
 
   mutable std::mutex mu_;  // guards the members below; never held across a fetch
   std::unordered_map<NodeId, uint64_t> lookups_;
+  // Nodes that vanished in a refresh while the kernel still held them: their old tree.
+  std::unordered_map<NodeId, std::shared_ptr<const Tree>> orphans_;
   std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> handles_;
   uint64_t next_handle_ = 1;
 };

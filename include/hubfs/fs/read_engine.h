@@ -15,7 +15,10 @@
 //   lazy              a read waits only for the blocks it covers (and starts readahead for
 //                     sequential readers); the rest completes in the background and is verified
 //                     then. A mismatch poisons the blob: every later read fails (EIO).
-// Content without a published sha256 is pinned to the digest of its first complete download.
+// Content without a published sha256 is pinned to the digest of its first complete download
+// (trust on first use): the cache keeps a TrustRecord per URL, also after the blob is evicted,
+// and a later download must match its sha256, its size and (when the server sends one) its
+// ETag, else the read fails (kDataLoss) and the log says what changed.
 // Blocks read from disk are checked against their recorded digest the first time this process
 // reads them; a damaged block is dropped and fetched again, transparently.
 //
@@ -101,8 +104,10 @@ class ReadEngine {
   ReadEngine& operator=(const ReadEngine&) = delete;
 
   // Opens `object` for reading. No download happens here; when the hub did not publish the size,
-  // a HEAD request learns it.
-  Result<std::unique_ptr<File>> Open(const hubs::RemoteObject& object, Verification policy);
+  // a HEAD request learns it. `etag`: the server's current ETag, when the caller learned it
+  // (checked against the trust record of content without a published sha256).
+  Result<std::unique_ptr<File>> Open(const hubs::RemoteObject& object, Verification policy,
+                                     const std::string& etag = "");
   // Reads up to `size` bytes at `offset`; fewer only at the end of the file.
   Result<size_t> Read(File& file, uint64_t offset, size_t size, char* buf);
 
@@ -128,6 +133,9 @@ class ReadEngine {
   };
 
   Result<std::shared_ptr<BlobWork>> WorkFor(const hubs::RemoteObject& object);
+  // Trust on first use: fails when `object` (not yet verified in the cache) no longer looks like
+  // its first download.
+  Status CheckTrust(BlobWork& work, const std::string& etag);
   void Schedule(const std::shared_ptr<BlobWork>& work, uint64_t block, int priority);
   void StartCompletion(const std::shared_ptr<BlobWork>& work, int priority);
   Status WaitVerified(const std::shared_ptr<BlobWork>& work);

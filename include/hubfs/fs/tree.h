@@ -4,23 +4,25 @@
 //   /<hub>/…                the hub's entries (hubs/hub.h)
 //   /<hub>/ERROR.txt        when the hub could not be listed: why, in words
 //
-// A Tree is immutable once built, so lookups need no lock; a refresh builds a new one.
-// Node ids are dense (root = 1) and double as inode numbers.
+// A Tree is immutable once built, so lookups need no lock; a refresh builds a new one. Node ids
+// are inode numbers (root = 1), given by an InodeNumbers table: trees built with the same table
+// give unchanged entries the same ids (inode_numbers.h).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include "hubfs/fs/inode_numbers.h"
 #include "hubfs/hubs/hub.h"
 
 namespace hubfs::fs {
 
-using NodeId = uint64_t;
-inline constexpr NodeId kRootId = 1;
 inline constexpr char kErrorFileName[] = "ERROR.txt";
 
 struct Node {
@@ -38,7 +40,8 @@ struct Node {
 
 class Tree {
  public:
-  explicit Tree(int64_t mtime);
+  // `numbers` must outlive the tree; without one, the tree numbers its nodes by itself.
+  explicit Tree(int64_t mtime, InodeNumbers* numbers = nullptr);
 
   // Adds /<hub>/ with the listing's entries. Entries that conflict with an earlier one (a file
   // where a folder is, or a second entry of the same name) are skipped, with one warning each.
@@ -54,15 +57,31 @@ class Tree {
   const Node* Get(NodeId id) const;
   const Node* Child(NodeId parent, std::string_view name) const;
   size_t size() const { return nodes_.size(); }
+  // Every node, in the order they were added (the root first).
+  const std::vector<Node>& nodes() const { return nodes_; }
 
  private:
-  NodeId AddNode(NodeId parent, const std::string& name, hubs::EntryKind kind, int64_t mtime);
+  NodeId AddNode(NodeId parent, const std::string& name, hubs::EntryKind kind, int64_t mtime,
+                 std::string_view identity);
   NodeId DirFor(const std::string& hub, const std::vector<std::string>& dirs, int64_t mtime);
   uint32_t current_hub_ = 0;  // stamped on nodes while a hub is being added
 
-  std::vector<Node> nodes_;  // nodes_[id - 1]
+  std::unique_ptr<InodeNumbers> own_numbers_;  // when none was given
+  InodeNumbers* numbers_;
+  std::vector<Node> nodes_;
+  std::unordered_map<NodeId, size_t> slot_;  // id -> index in nodes_
   // (parent id, name) -> child id
   std::unordered_map<std::string, NodeId> index_;
 };
+
+// What the kernel must forget after the tree changed from `before` to `after`: names whose
+// entry changed, appeared (the kernel may remember their absence) or vanished, and folders
+// whose list of children changed.
+struct TreeChanges {
+  std::vector<std::pair<NodeId, std::string>> entries;  // (folder, name)
+  std::vector<NodeId> folders;
+  size_t added = 0, removed = 0, changed = 0;
+};
+TreeChanges DiffTrees(const Tree& before, const Tree& after);
 
 }  // namespace hubfs::fs

@@ -34,6 +34,11 @@ class FuseMount {
   // Runs until unmounted or signalled. Returns an error if the loop failed.
   Status Serve();
 
+  // Tells the kernel to forget what a refresh changed: the names (so lookups ask again, also for
+  // names it remembered as absent), the folders' listings and attributes, and the attributes of
+  // files whose sizes may have changed. Call from outside FUSE request handlers, while serving.
+  void Invalidate(const fs::RefreshResult& refresh);
+
  private:
   struct Session;
   explicit FuseMount(std::unique_ptr<Session> session);

@@ -882,6 +882,90 @@ TEST_F(ReadEngineTest, HeadNotFoundForAListedFileIsNotEnoent) {
   EXPECT_EQ(ErrnoFor(file.error()), EIO);
 }
 
+// ---- trust on first use (no published sha256) ----------------------------------------------
+
+TEST_F(ReadEngineTest, FirstDownloadWithoutDigestRecordsTrust) {
+  const std::string body = Bytes(3000, 7);
+  http_.Serve(kUrl, {.headers = {{"ETag", "\"v1\""}}, .body = body});
+  NewEngine();
+  auto file = Open({kUrl, std::nullopt, std::nullopt});  // the size (and ETag) from a HEAD
+  ASSERT_TRUE(file);
+  ASSERT_EQ(Read(*file, 0, body.size()).value(), body);
+  ASSERT_TRUE(WaitForState(cache::BlobKeyForUrl(kUrl), cache::BlobState::kVerified));
+  auto trust = cache_->GetTrust(kUrl);
+  ASSERT_TRUE(trust.ok() && trust->has_value());
+  EXPECT_EQ((*trust)->sha256, Sha256::Of(body));
+  EXPECT_EQ((*trust)->size, body.size());
+  EXPECT_EQ((*trust)->etag, "\"v1\"");
+}
+
+// After eviction, a second download of the same URL must be the same bytes.
+TEST_F(ReadEngineTest, ChangedContentAfterEvictionIsRefusedInStrict) {
+  const std::string body = Bytes(3000, 7);
+  http_.Serve(kUrl, {.body = body});
+  NewEngine();
+  {
+    auto file = Open({kUrl, body.size(), std::nullopt});
+    ASSERT_EQ(Read(*file, 0, body.size()).value(), body);
+  }
+  ASSERT_TRUE(WaitForState(cache::BlobKeyForUrl(kUrl), cache::BlobState::kVerified));
+  NewEngine();
+  ASSERT_TRUE(cache_->RemoveBlob(cache::BlobKeyForUrl(kUrl)).ok());  // evicted
+  std::string changed = body;
+  changed[10] ^= 1;
+  http_.Serve(kUrl, {.body = changed});
+  auto file = Open({kUrl, body.size(), std::nullopt});
+  ASSERT_TRUE(file);
+  auto got = Read(*file, 0, body.size());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(ErrnoFor(got.error()), EIO);
+  EXPECT_TRUE(Contains(got.error().message(), "pinned on first download")) << got.error().message();
+  // The trusted digest is still the first one.
+  EXPECT_EQ(cache_->GetTrust(kUrl).value()->sha256, Sha256::Of(body));
+}
+
+TEST_F(ReadEngineTest, SameContentAfterEvictionIsServed) {
+  const std::string body = Bytes(3000, 7);
+  http_.Serve(kUrl, {.body = body});
+  NewEngine();
+  {
+    auto file = Open({kUrl, body.size(), std::nullopt});
+    ASSERT_EQ(Read(*file, 0, body.size()).value(), body);
+  }
+  ASSERT_TRUE(WaitForState(cache::BlobKeyForUrl(kUrl), cache::BlobState::kVerified));
+  NewEngine();
+  ASSERT_TRUE(cache_->RemoveBlob(cache::BlobKeyForUrl(kUrl)).ok());
+  auto file = Open({kUrl, body.size(), std::nullopt});
+  ASSERT_TRUE(file);
+  EXPECT_EQ(Read(*file, 0, body.size()).value(), body);
+}
+
+TEST_F(ReadEngineTest, ChangedSizeOrEtagAfterEvictionFailsAtOpen) {
+  const std::string body = Bytes(3000, 7);
+  http_.Serve(kUrl, {.body = body});
+  NewEngine();
+  {
+    auto file = engine_->Open({kUrl, body.size(), std::nullopt}, Verification::kStrict, "\"v1\"");
+    ASSERT_TRUE(file.ok());
+    ASSERT_EQ(Read(**file, 0, body.size()).value(), body);
+  }
+  ASSERT_TRUE(WaitForState(cache::BlobKeyForUrl(kUrl), cache::BlobState::kVerified));
+  EXPECT_EQ(cache_->GetTrust(kUrl).value()->etag, "\"v1\"");
+  NewEngine();
+  // Still cached and verified: served whatever the server says now.
+  EXPECT_TRUE(engine_->Open({kUrl, body.size(), std::nullopt}, Verification::kStrict, "\"v2\"").ok());
+  NewEngine();
+  ASSERT_TRUE(cache_->RemoveBlob(cache::BlobKeyForUrl(kUrl)).ok());
+  auto etag = engine_->Open({kUrl, body.size(), std::nullopt}, Verification::kStrict, "\"v2\"");
+  ASSERT_FALSE(etag.ok());
+  EXPECT_EQ(ErrnoFor(etag.error()), EIO);
+  EXPECT_TRUE(Contains(etag.error().message(), "ETag")) << etag.error().message();
+  auto size = engine_->Open({kUrl, body.size() + 1, std::nullopt}, Verification::kStrict, "\"v1\"");
+  ASSERT_FALSE(size.ok());
+  EXPECT_TRUE(Contains(size.error().message(), "size")) << size.error().message();
+  EXPECT_TRUE(engine_->Open({kUrl, body.size(), std::nullopt}, Verification::kStrict, "\"v1\"").ok());
+}
+
 TEST_F(ReadEngineTest, EmptyObjectReadsAsEmpty) {
   http_.Serve(kUrl, {.body = ""});
   NewEngine();

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hubfs::fs {
@@ -283,6 +285,68 @@ TEST(TreeTest, AddHubErrorDoesNotDoubleTheNewline) {
   Tree tree(kTreeTime);
   tree.AddHubError("broken", "already ends\n", 3000);
   EXPECT_EQ(Find(tree, {"broken", kErrorFileName})->content, "already ends\n");
+}
+
+// ---- refresh: stable inode numbers and the changes the kernel must forget -----------------------
+
+Tree Build(InodeNumbers& numbers, const Listing& listing) {
+  Tree tree(kTreeTime, &numbers);
+  std::vector<std::string> warnings;
+  tree.AddHub("zoo", listing, &warnings);
+  tree.Finish();
+  return tree;
+}
+
+TEST(TreeRefreshTest, UnchangedEntriesKeepTheirNumbersChangedOnesGetNewOnes) {
+  InodeNumbers numbers;
+  Tree before = Build(numbers, Listing{{File({"a", "same.txt"}, "1"), File({"a", "edited.txt"}, "old"),
+                                        Remote({"a", "m.onnx"}, 10), File({"gone.txt"}, "x")},
+                                       kListingTime});
+  Tree after = Build(numbers, Listing{{File({"a", "same.txt"}, "1"), File({"a", "edited.txt"}, "new"),
+                                       Remote({"a", "m.onnx"}, 11), File({"new.txt"}, "y")},
+                                      kListingTime});
+  EXPECT_EQ(Find(after, {"zoo"})->id, Find(before, {"zoo"})->id);
+  EXPECT_EQ(Find(after, {"zoo", "a"})->id, Find(before, {"zoo", "a"})->id);
+  EXPECT_EQ(Find(after, {"zoo", "a", "same.txt"})->id, Find(before, {"zoo", "a", "same.txt"})->id);
+  EXPECT_NE(Find(after, {"zoo", "a", "edited.txt"})->id, Find(before, {"zoo", "a", "edited.txt"})->id)
+      << "new content must never be served from the kernel's pages of the old";
+  EXPECT_NE(Find(after, {"zoo", "a", "m.onnx"})->id, Find(before, {"zoo", "a", "m.onnx"})->id);
+  // A number is never reused for another entry.
+  EXPECT_EQ(after.Get(Find(before, {"zoo", "gone.txt"})->id), nullptr);
+
+  TreeChanges changes = DiffTrees(before, after);
+  EXPECT_EQ(changes.added, 1u);
+  EXPECT_EQ(changes.removed, 1u);
+  EXPECT_EQ(changes.changed, 2u);
+  const NodeId zoo = Find(before, {"zoo"})->id, a = Find(before, {"zoo", "a"})->id;
+  std::vector<std::pair<NodeId, std::string>> expected = {
+      {zoo, "gone.txt"}, {zoo, "new.txt"}, {a, "edited.txt"}, {a, "m.onnx"}};
+  auto got = changes.entries;
+  std::sort(got.begin(), got.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(got, expected);
+  std::vector<NodeId> folders = changes.folders;
+  std::sort(folders.begin(), folders.end());
+  EXPECT_EQ(folders, (std::vector<NodeId>{std::min(zoo, a), std::max(zoo, a)}));
+}
+
+TEST(TreeRefreshTest, IdenticalListingsChangeNothing) {
+  InodeNumbers numbers;
+  Listing listing{{File({"a", "x"}, "1"), Remote({"b"}, std::nullopt), Link({"c"}, "a/x")}, kListingTime};
+  Tree before = Build(numbers, listing);
+  Tree after = Build(numbers, listing);
+  TreeChanges changes = DiffTrees(before, after);
+  EXPECT_TRUE(changes.entries.empty());
+  EXPECT_TRUE(changes.folders.empty());
+  for (const Node& node : before.nodes()) EXPECT_NE(after.Get(node.id), nullptr) << node.name;
+}
+
+TEST(TreeRefreshTest, AFileBecomingAFolderGetsANewNumber) {
+  InodeNumbers numbers;
+  Tree before = Build(numbers, Listing{{File({"x"}, "file")}, kListingTime});
+  Tree after = Build(numbers, Listing{{File({"x", "inside"}, "now a folder")}, kListingTime});
+  EXPECT_NE(Find(after, {"zoo", "x"})->id, Find(before, {"zoo", "x"})->id);
+  EXPECT_EQ(DiffTrees(before, after).changed, 1u);
 }
 
 }  // namespace
