@@ -25,10 +25,13 @@
 #include "hubfs/fs/read_engine.h"
 #include "hubfs/fs/document_cache.h"
 #include "hubfs/fs/filesystem.h"
+#include "hubfs/fs/remote_sizes.h"
 #include "hubfs/fuse/fuse_mount.h"
 #include "hubfs/hubs/onnx/onnx_hub.h"
 #include "hubfs/net/curl_http_client.h"
+#include "control_socket.h"
 #include "mount_table.h"
+#include "ticker.h"
 
 namespace hubfs::app {
 namespace {
@@ -103,17 +106,63 @@ Status Preflight(const std::string& mountpoint) {
 
 // The mount's components, in construction order; members are destroyed in reverse, which is
 // the shutdown order: FUSE session, filesystem, read engine (joins its workers), hubs,
-// documents, cache, HTTP.
+// documents, cache, HTTP. The control socket and the periodic refresh use the filesystem and
+// the mount, so they stop first.
 struct Daemon {
+  ~Daemon() {
+    refresher.reset();
+    control.reset();
+  }
   net::CurlGlobal curl_global;
   std::unique_ptr<net::CurlHttpClient> http;
   std::unique_ptr<cache::Cache> cache;
   std::unique_ptr<fs::CachedDocumentSource> documents;
+  std::unique_ptr<fs::RemoteSizes> sizes;
   std::vector<std::unique_ptr<hubs::Hub>> hubs;
   std::unique_ptr<fs::ReadEngine> engine;
   std::unique_ptr<fs::Filesystem> filesystem;
   std::unique_ptr<fuse::FuseMount> mount;
+  std::unique_ptr<ControlServer> control;
+  std::unique_ptr<Ticker> refresher;
 };
+
+// Lists the named hubs (all when empty) again, swaps in the new tree and tells the kernel what
+// changed. `ask_servers`: hubfs refresh (ask now); otherwise the metadata TTL decides.
+nlohmann::json RefreshNow(Daemon& d, const std::vector<std::string>& names, bool ask_servers) {
+  const auto started = std::chrono::steady_clock::now();
+  auto result = d.filesystem->Refresh(names, hubs::ListOptions{.refresh = ask_servers});
+  if (!result) return {{"ok", false}, {"error", result.error().message()}};
+  d.mount->Invalidate(*result);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  std::string hub_list;
+  for (const auto& h : result->hubs) hub_list += (hub_list.empty() ? "" : ", ") + h;
+  const auto& c = result->changes;
+  std::string message = "refreshed " + hub_list + " in " + std::to_string(ms) + " ms: " +
+                        std::to_string(c.added) + " added, " + std::to_string(c.removed) + " removed, " +
+                        std::to_string(c.changed) + " changed";
+  if (ask_servers || c.added + c.removed + c.changed > 0) HUBFS_LOG_INFO("{}", message);
+  nlohmann::json reply{{"ok", result->errors.empty()}, {"message", message}};
+  if (!result->errors.empty()) {
+    std::string errors;
+    for (const auto& e : result->errors) errors += (errors.empty() ? "" : "; ") + e;
+    reply["error"] = "could not list " + errors + " (the last listing stays in use)";
+  }
+  return reply;
+}
+
+nlohmann::json HandleControl(Daemon& d, const nlohmann::json& request) {
+  const std::string op = request.value("op", "");
+  if (op == "refresh") {
+    std::vector<std::string> names;
+    if (request.contains("hubs") && request["hubs"].is_array()) {
+      for (const auto& h : request["hubs"]) {
+        if (h.is_string()) names.push_back(h.get<std::string>());
+      }
+    }
+    return RefreshNow(d, names, /*ask_servers=*/true);
+  }
+  return {{"ok", false}, {"error", "unknown request '" + op + "'"}};
+}
 
 Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::string& mountpoint) {
   net::CurlHttpClient::Options http_options;
@@ -129,6 +178,14 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   if (!cache) return cache.error().WithContext("opening the cache " + config.cache_dir);
   d.cache = std::move(cache).value();
   d.documents = std::make_unique<fs::CachedDocumentSource>(*d.http, *d.cache, config.metadata_ttl);
+  d.sizes = std::make_unique<fs::RemoteSizes>(*d.http, *d.cache, config.metadata_ttl);
+  // Started before the filesystem, which shows its address; it answers only once mounted.
+  auto control = ControlServer::Start([&d](const nlohmann::json& request) {
+    if (!d.mount) return nlohmann::json{{"ok", false}, {"error", "the mount is still starting"}};
+    return HandleControl(d, request);
+  });
+  if (!control) return control.error().WithContext("starting the control socket");
+  d.control = std::move(control).value();
   std::vector<hubs::Hub*> hubs;
   fs::FsOptions fs_options;
   for (const HubConfig& hub : config.hubs) {
@@ -141,7 +198,8 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   d.engine = std::make_unique<fs::ReadEngine>(*d.http, *d.cache, engine_options);
   fs_options.uid = ::getuid();
   fs_options.gid = ::getgid();
-  d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.engine, fs_options);
+  fs_options.control_address = d.control->address();
+  d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.engine, fs_options, d.sizes.get());
   d.filesystem->Load();
   fuse::MountOptions mount_options;
   mount_options.mountpoint = mountpoint;
@@ -150,6 +208,10 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   auto mount = fuse::FuseMount::Mount(*d.filesystem, mount_options);
   if (!mount) return mount.error();
   d.mount = std::move(mount).value();
+  // Listings older than metadata_ttl are revalidated (and changes shown) while mounted, not
+  // only at the next mount; revalidation is a conditional request, cheap when nothing changed.
+  const auto period = std::chrono::seconds(std::max<int64_t>(config.metadata_ttl, 5));
+  d.refresher = std::make_unique<Ticker>(period, [&d] { RefreshNow(d, {}, /*ask_servers=*/false); });
   return Status();
 }
 

@@ -46,4 +46,20 @@ std::optional<MountEntry> FindMount(const std::string& path) {
   return found;
 }
 
+std::vector<std::string> MountPointsOfType(const std::string& fstype) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::vector<std::string> found;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, mountpoint, word, type;
+    fields >> id >> parent >> dev >> root >> mountpoint;
+    while (fields >> word && word != "-") {
+    }
+    fields >> type;
+    if (type == fstype) found.push_back(Unescape(mountpoint));
+  }
+  return found;
+}
+
 }  // namespace hubfs::app

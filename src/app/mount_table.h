@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hubfs::app {
 
@@ -14,6 +15,9 @@ struct MountEntry {
 // What is mounted exactly at `path` (an absolute, resolved path), the topmost mount if several;
 // nullopt when nothing is mounted there.
 std::optional<MountEntry> FindMount(const std::string& path);
+
+// Every mount point with file system type `fstype` (e.g. "fuse.hubfs"), in mount order.
+std::vector<std::string> MountPointsOfType(const std::string& fstype);
 
 inline std::optional<std::string> MountedFsType(const std::string& path) {
   auto entry = FindMount(path);

@@ -286,6 +286,7 @@ Result<std::vector<std::string>> Filesystem::ListXattr(NodeId ino) {
   NodeRef ref = Find(ino);
   const Node* node = ref.node;
   if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  if (ino == kRootId && !options_.control_address.empty()) return std::vector<std::string>{"user.hubfs.control"};
   if (!node->remote) return std::vector<std::string>{};
   std::vector<std::string> names = {"user.hubfs.source", "user.hubfs.cached_bytes", "user.hubfs.verified",
                                     "user.hubfs.pinned", "user.hubfs.cache_key", "user.hubfs.cache_dir"};
@@ -297,6 +298,9 @@ Result<std::string> Filesystem::GetXattr(NodeId ino, std::string_view name) {
   NodeRef ref = Find(ino);
   const Node* node = ref.node;
   if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  if (ino == kRootId && name == "user.hubfs.control" && !options_.control_address.empty()) {
+    return options_.control_address;
+  }
   if (!node->remote || name.substr(0, 11) != "user.hubfs.") {
     return Status::NotFound("no attribute " + std::string(name));
   }
@@ -309,6 +313,8 @@ Result<std::string> Filesystem::GetXattr(NodeId ino, std::string_view name) {
   if (name == "user.hubfs.sha256") {
     if (remote.sha256) return ToHex(*remote.sha256);
     if (record && record->sha256) return ToHex(*record->sha256);  // pinned on first use
+    HUBFS_ASSIGN_OR_RETURN(auto trust, engine_.cache().GetTrust(remote.url));
+    if (trust) return ToHex(trust->sha256);  // pinned on first use, blob since evicted
     return Status::NotFound("no sha256 yet");
   }
   if (name == "user.hubfs.cached_bytes") return std::to_string(record ? record->cached_bytes : 0);

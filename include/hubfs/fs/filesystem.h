@@ -42,6 +42,8 @@ struct FsOptions {
   double entry_timeout = 3600;     // seconds the kernel may cache names and attributes
   double negative_timeout = 60;    // seconds the kernel may cache "no such name"
   double unknown_size_timeout = 1; // seconds for attributes of a file whose size is not known yet
+  // The daemon's control socket, shown as user.hubfs.control on the root folder ("": none).
+  std::string control_address;
   uint32_t uid = 0;
   uint32_t gid = 0;
 };
@@ -129,6 +131,8 @@ class Filesystem {
   //   user.hubfs.pinned        "yes" or "no"
   //   user.hubfs.cache_key     the blob's key in the cache
   //   user.hubfs.cache_dir     the cache folder (for hubfs pin)
+  // and on the root folder:
+  //   user.hubfs.control       the daemon's control socket (for hubfs refresh)
   // kNotFound for an attribute the file does not have.
   Result<std::string> GetXattr(NodeId ino, std::string_view name);
   Result<std::vector<std::string>> ListXattr(NodeId ino);
