@@ -1,6 +1,8 @@
 // hubfs: model hubs as read-only folders. The command line; see `hubfs --help`.
 #include <CLI/CLI.hpp>
 
+#include <iostream>
+
 #include "hubfs/app/commands.h"
 
 int main(int argc, char** argv) {
@@ -51,10 +53,36 @@ int main(int argc, char** argv) {
   CLI::App* unpin_cmd = app.add_subcommand("unpin", "Let pinned files be evicted again");
   unpin_cmd->add_option("PATH", unpin_paths, "Files in a hubfs mount")->required();
 
+  std::string validate_path;
+  CLI::App* validate_cmd = app.add_subcommand(
+      "validate", "Check MindSpore Hub asset files (.md) with the rules of the hub's md_validator");
+  validate_cmd->add_option("FILE|DIR", validate_path,
+                           "One asset .md, or a folder: every .md below it except README.md and "
+                           "README_CN.md")
+      ->required();
+  validate_cmd->footer(
+      "Prints path:line: problem for each problem and a summary. Exit status: 0 all passed,\n"
+      "1 a file failed, 2 no such file or folder. Checks the front matter (two '---' lines,\n"
+      "YAML), required fields, value types and allow-lists, and the asset entries; a _cn.md\n"
+      "file is checked through its English twin, as the official tool does. Offline: links\n"
+      "are not fetched, and train-dataset and featured-image are not checked.");
+
+  std::vector<std::string> refresh_hubs;
+  std::string refresh_mount;
+  CLI::App* refresh_cmd = app.add_subcommand("refresh", "Re-read hub manifests and listings now");
+  refresh_cmd->add_option("HUB", refresh_hubs, "Hubs to refresh, by folder name (default: all)");
+  refresh_cmd->add_option("--mount,-m", refresh_mount, "Only this mount point (default: every hubfs mount)");
+  refresh_cmd->footer(
+      "Without refresh, a mount re-reads a listing once it is older than metadata_ttl. A refresh\n"
+      "asks the servers at once; entries that changed appear in the mount when this returns,\n"
+      "and a hub that cannot be reached keeps its last listing (exit status 1).");
+
   CLI11_PARSE(app, argc, argv);
   if (*mount_cmd) return hubfs::app::RunMount(mount);
   if (*umount_cmd) return hubfs::app::RunUmount(umount_point);
   if (*pin_cmd) return hubfs::app::RunPin(pin_paths, true);
+  if (*refresh_cmd) return hubfs::app::RunRefresh(refresh_hubs, refresh_mount);
   if (*unpin_cmd) return hubfs::app::RunPin(unpin_paths, false);
+  if (*validate_cmd) return hubfs::app::RunValidate(validate_path, std::cout, std::cerr);
   return 1;
 }

@@ -1,6 +1,7 @@
 // The hubfs subcommands. Each returns the process exit code and prints its own messages.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,15 @@ int RunUmount(const std::string& mountpoint);
 // Pins (or unpins) the files at `paths`, which lie in a hubfs mount: pinned files are never
 // evicted from the cache. Pinning does not download; `cat` or a future prefetch does.
 int RunPin(const std::vector<std::string>& paths, bool pin);
+
+// Asks running mounts (`mount`, or every hubfs mount when empty) to list `hubs` (every hub when
+// empty) again now; returns 0 when all did, 1 when one failed, 2 when there is no such mount.
+int RunRefresh(const std::vector<std::string>& hubs, const std::string& mount);
+
+// Checks a MindSpore Hub asset file, or every asset .md below a folder (README.md and
+// README_CN.md excepted), with the offline rules of the hub's md_validator. Prints
+// "path:line: problem" lines and a summary to `out`. Returns 0 when every file passes, 1 when
+// one fails, 2 when `path` does not exist (message on `err`).
+int RunValidate(const std::string& path, std::ostream& out, std::ostream& err);
 
 }  // namespace hubfs::app
