@@ -251,7 +251,7 @@ http {{
     etag on;
     keepalive_timeout 30s;
     server {{
-        listen 127.0.0.1:{port};
+        listen {host}:{port};
         server_name localhost;
         root {root};
         autoindex on;
@@ -262,11 +262,13 @@ http {{
 
 
 class NginxServer:
-    """nginx serving `root` on 127.0.0.1; `extra` is inserted into the server block (locations
-    with limit_rate, return 503, ...)."""
+    """nginx serving `root` on 127.0.0.1 (or another loopback address `host`, for "another
+    host" tests); `extra` is inserted into the server block (locations with limit_rate, return
+    503, ...)."""
 
-    def __init__(self, root, work, extra=""):
-        self.root, self.work, self.extra = Path(root), Path(work), extra
+    def __init__(self, root, work, extra="", host="127.0.0.1"):
+        assert host.startswith("127."), f"{host}: tests only ever use loopback addresses"
+        self.root, self.work, self.extra, self.host = Path(root), Path(work), extra, host
         self.port = None
         self.proc = None
         (self.work / "tmp").mkdir(parents=True, exist_ok=True)
@@ -276,7 +278,7 @@ class NginxServer:
 
     @property
     def url(self):
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def start(self):
         """Starts nginx (on the same port as before after a stop()); returns self."""
@@ -284,7 +286,7 @@ class NginxServer:
         attempts = 1 if self.port else 5  # a fresh free port can be stolen between probe and bind
         for _ in range(attempts):
             self.port = self.port or free_port()
-            self.conf.write_text(NGINX_CONF.format(work=self.work, root=self.root,
+            self.conf.write_text(NGINX_CONF.format(work=self.work, root=self.root, host=self.host,
                                                    port=self.port, extra=self.extra))
             self.proc = subprocess.Popen(
                 [find_program("nginx"), "-p", f"{self.work}/", "-c", str(self.conf),
@@ -302,7 +304,7 @@ class NginxServer:
             if self.proc.poll() is not None:
                 return False
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                with socket.create_connection((self.host, self.port), timeout=0.5):
                     return True
             except OSError:
                 time.sleep(0.02)
@@ -390,6 +392,22 @@ def toml_string(value):
     return json.dumps(str(value))
 
 
+def toml_value(value):
+    """A TOML value: lists and tuples become arrays (of strings, or nested arrays), everything
+    else a string as toml_string writes it."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return toml_string(value)
+
+
+def hub_table(hub):
+    """The lines of one [[hub]] table: `hub` is a HubConfig (or another dataclass) or a dict
+    such as {"type": "digits", "name": "digits", "urls": [...], "names": [...]}; None values are
+    left out."""
+    items = hub.items() if isinstance(hub, dict) else dataclasses.asdict(hub).items()
+    return ["[[hub]]"] + [f"{k} = {toml_value(v)}" for k, v in items if v is not None]
+
+
 def mountinfo_targets():
     """Mount points of this mount namespace, from /proc/self/mountinfo (octal escapes decoded).
 
@@ -445,13 +463,14 @@ class HubfsMount:
         return sorted(self.work.glob("sanitizer.*"))
 
     def write_config(self, hubs, metadata_ttl="10m", log_level="debug", cache_dir=None, extra=""):
+        """Writes the TOML config; `hubs` are HubConfig objects or dicts (see hub_table), `extra`
+        top-level lines (e.g. 'cache_size = "6M"')."""
         lines = [f"cache_dir = {toml_string(cache_dir or self.cache_dir)}",
                  f"metadata_ttl = {toml_string(metadata_ttl)}",
                  f"log_file = {toml_string(self.log_file)}",
                  f"log_level = {toml_string(log_level)}", extra, ""]
         for hub in hubs:
-            lines += ["[[hub]]"] + [f"{k} = {toml_string(v)}"
-                                    for k, v in dataclasses.asdict(hub).items()] + [""]
+            lines += hub_table(hub) + [""]
         self.config.write_text("\n".join(lines))
         return self.config
 
