@@ -49,17 +49,87 @@ Status CheckKeys(const std::string& origin, const toml::table& table,
   return Status();
 }
 
+Result<std::vector<std::string>> GetStringArray(const std::string& origin, const toml::table& table,
+                                                const std::string& key, const std::string& where) {
+  std::vector<std::string> out;
+  const toml::node* node = table.get(key);
+  if (!node) return out;
+  const toml::array* array = node->as_array();
+  if (!array) return Invalid(origin, *node, "'" + key + "' must be an array of strings" + where);
+  for (const toml::node& item : *array) {
+    if (!item.is_string()) return Invalid(origin, item, "'" + key + "' must be an array of strings" + where);
+    out.push_back(std::string(*item.as_string()));
+  }
+  return out;
+}
+
+Status CheckHttpUrl(const std::string& origin, const toml::table& t, const char* key,
+                    const std::string& url, const std::string& where) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
+    return Invalid(origin, t.get(key) ? *t.get(key) : static_cast<const toml::node&>(t),
+                   std::string("'") + key + "' must be an http:// or https:// URL" + where);
+  }
+  return Status();
+}
+
+Status ParseOnnxHub(const std::string& origin, const toml::table& t, const std::string& where, HubConfig* hub) {
+  HUBFS_RETURN_IF_ERROR(
+      CheckKeys(origin, t, {"type", "name", "repo", "raw_base", "media_base", "verification"}, where));
+  // Required: defaulting to the official zoo when someone points raw_base at their own server
+  // would silently mix two hubs.
+  if (!t.get("repo")) return Invalid(origin, t, "'repo' (owner/name[:ref]) is required" + where);
+  HUBFS_ASSIGN_OR_RETURN(std::string repo, GetString(origin, t, "repo", ""));
+  auto spec = hubs::onnx::ParseRepoSpec(repo);
+  if (!spec) return Invalid(origin, *t.get("repo"), spec.error().message() + where);
+  hub->onnx.name = hub->name;
+  hub->onnx.repo = *spec;
+  HUBFS_ASSIGN_OR_RETURN(hub->onnx.raw_base, GetString(origin, t, "raw_base", hub->onnx.raw_base));
+  HUBFS_ASSIGN_OR_RETURN(hub->onnx.media_base, GetString(origin, t, "media_base", hub->onnx.media_base));
+  HUBFS_RETURN_IF_ERROR(CheckHttpUrl(origin, t, "raw_base", hub->onnx.raw_base, where));
+  return CheckHttpUrl(origin, t, "media_base", hub->onnx.media_base, where);
+}
+
+Status ParseDigitsHub(const std::string& origin, const toml::table& t, const std::string& where, HubConfig* hub) {
+  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, t, {"type", "name", "urls", "names", "verification"}, where));
+  HUBFS_ASSIGN_OR_RETURN(auto urls, GetStringArray(origin, t, "urls", where));
+  HUBFS_ASSIGN_OR_RETURN(auto names, GetStringArray(origin, t, "names", where));
+  if (names.size() > urls.size()) {
+    return Invalid(origin, *t.get("names"), "'names' has more entries than 'urls'" + where);
+  }
+  hub->digits.name = hub->name;
+  for (size_t i = 0; i < urls.size(); ++i) {
+    if (Status s = hubs::digits::CheckStoreUrl(urls[i]); !s.ok()) {
+      return Invalid(origin, *t.get("urls"), s.message() + where);
+    }
+    hub->digits.stores.push_back({urls[i], i < names.size() ? names[i] : ""});
+  }
+  return Status();
+}
+
+Status ParseMindSporeHub(const std::string& origin, const toml::table& t, const std::string& where,
+                         HubConfig* hub) {
+  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, t, {"type", "name", "git_url", "branches", "verification"}, where));
+  hub->mindspore.name = hub->name;
+  HUBFS_ASSIGN_OR_RETURN(hub->mindspore.git_url, GetString(origin, t, "git_url", hub->mindspore.git_url));
+  if (hub->mindspore.git_url.empty()) return Invalid(origin, *t.get("git_url"), "'git_url' must not be empty" + where);
+  if (t.get("branches")) {
+    HUBFS_ASSIGN_OR_RETURN(hub->mindspore.branches, GetStringArray(origin, t, "branches", where));
+    if (hub->mindspore.branches.empty()) {
+      return Invalid(origin, *t.get("branches"), "'branches' must name at least one branch" + where);
+    }
+  }
+  return Status();
+}
+
 Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size_t index) {
   HubConfig hub;
   const std::string where = " in [[hub]] #" + std::to_string(index + 1);
   HUBFS_ASSIGN_OR_RETURN(hub.type, GetString(origin, t, "type", ""));
   if (hub.type.empty()) return Invalid(origin, t, "'type' is required" + where);
-  if (hub.type != "onnx") {
+  if (hub.type != "onnx" && hub.type != "digits" && hub.type != "mindspore") {
     return Invalid(origin, *t.get("type"),
-                   "unknown hub type '" + hub.type + "'" + where + " (supported: onnx)");
+                   "unknown hub type '" + hub.type + "'" + where + " (supported: onnx, digits, mindspore)");
   }
-  HUBFS_RETURN_IF_ERROR(
-      CheckKeys(origin, t, {"type", "name", "repo", "raw_base", "media_base", "verification"}, where));
   if (const toml::node* v = t.get("verification")) {
     HUBFS_ASSIGN_OR_RETURN(hub.verification, GetVerification(origin, *v));
   }
@@ -67,23 +137,9 @@ Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size
   if (!IsSafeName(hub.name) || hub.name == "." || hub.name == "..") {
     return Invalid(origin, t, "'name' must be a plain folder name" + where);
   }
-  // Required: defaulting to the official zoo when someone points raw_base at their own server
-  // would silently mix two hubs.
-  if (!t.get("repo")) return Invalid(origin, t, "'repo' (owner/name[:ref]) is required" + where);
-  HUBFS_ASSIGN_OR_RETURN(std::string repo, GetString(origin, t, "repo", ""));
-  auto spec = hubs::onnx::ParseRepoSpec(repo);
-  if (!spec) return Invalid(origin, t.get("repo") ? *t.get("repo") : t, spec.error().message() + where);
-  hub.onnx.name = hub.name;
-  hub.onnx.repo = *spec;
-  HUBFS_ASSIGN_OR_RETURN(hub.onnx.raw_base, GetString(origin, t, "raw_base", hub.onnx.raw_base));
-  HUBFS_ASSIGN_OR_RETURN(hub.onnx.media_base, GetString(origin, t, "media_base", hub.onnx.media_base));
-  for (const char* key : {"raw_base", "media_base"}) {
-    std::string url = key == std::string("raw_base") ? hub.onnx.raw_base : hub.onnx.media_base;
-    if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-      return Invalid(origin, t.get(key) ? *t.get(key) : t,
-                     std::string("'") + key + "' must be an http:// or https:// URL" + where);
-    }
-  }
+  if (hub.type == "onnx") HUBFS_RETURN_IF_ERROR(ParseOnnxHub(origin, t, where, &hub));
+  if (hub.type == "digits") HUBFS_RETURN_IF_ERROR(ParseDigitsHub(origin, t, where, &hub));
+  if (hub.type == "mindspore") HUBFS_RETURN_IF_ERROR(ParseMindSporeHub(origin, t, where, &hub));
   return hub;
 }
 
@@ -273,7 +329,50 @@ Result<Config> LoadConfig(const std::string& path) {
     HUBFS_ASSIGN_OR_RETURN(config, ParseConfig(text.str(), chosen));
   }
   if (config.cache_dir.empty()) config.cache_dir = DefaultCacheDir();
+  const char* stores = std::getenv("DIGITS_MODEL_STORE_URL");
+  HUBFS_RETURN_IF_ERROR(AddDigitsStoresFromEnvironment(stores ? stores : "", &config));
+  // Store lists are complete only now (the variable adds to them): check them here, so that
+  // `hubfs mount` reports a bad one instead of mounting a hub that cannot list.
+  for (const HubConfig& hub : config.hubs) {
+    if (hub.type != "digits") continue;
+    if (hub.digits.stores.empty()) {
+      return Status::InvalidArgument(chosen + ": hub '" + hub.name +
+                                     "' has no stores: set 'urls' or DIGITS_MODEL_STORE_URL");
+    }
+    auto resolved = hubs::digits::ResolveStores(hub.digits.stores);
+    if (!resolved) return Status::InvalidArgument(chosen + ": hub '" + hub.name + "': " + resolved.error().message());
+  }
   return config;
+}
+
+Status AddDigitsStoresFromEnvironment(std::string_view value, Config* config) {
+  auto urls = hubs::digits::ParseStoreUrlList(value);
+  if (!urls) return Status::InvalidArgument("DIGITS_MODEL_STORE_URL: " + urls.error().message());
+  if (urls->empty()) return Status();
+  HubConfig* target = nullptr;
+  for (HubConfig& hub : config->hubs) {
+    if (hub.type == "digits") {
+      target = &hub;
+      break;
+    }
+  }
+  if (!target) {
+    for (const HubConfig& hub : config->hubs) {
+      if (hub.name == "digits") {
+        return Status::InvalidArgument(
+            "DIGITS_MODEL_STORE_URL is set, but the folder name 'digits' is taken by a " + hub.type +
+            " hub; add a [[hub]] with type = \"digits\" to the configuration instead");
+      }
+    }
+    HubConfig hub;
+    hub.type = "digits";
+    hub.name = "digits";
+    hub.digits.name = "digits";
+    config->hubs.push_back(std::move(hub));
+    target = &config->hubs.back();
+  }
+  for (const std::string& url : *urls) target->digits.stores.push_back({url, ""});
+  return Status();
 }
 
 }  // namespace hubfs::app

@@ -10,6 +10,10 @@
 //   [[hub]]
 //   type = "onnx"  name = "onnx"  repo = "onnx/models:main"  raw_base = "…"  media_base = "…"
 //   verification = "lazy"
+//   [[hub]]
+//   type = "digits"  urls = ["http://…/modelstore/5.0"]  names = ["nvidia"]
+//   [[hub]]
+//   type = "mindspore"  git_url = "https://gitee.com/mindspore/hub.git"  branches = ["master"]
 //
 // Unknown keys are errors, so a typo never silently falls back to a default.
 #pragma once
@@ -23,15 +27,19 @@
 #include "hubfs/core/logging.h"
 #include "hubfs/core/result.h"
 #include "hubfs/fs/read_engine.h"
+#include "hubfs/hubs/digits/digits_hub.h"
+#include "hubfs/hubs/mindspore/mindspore_hub.h"
 #include "hubfs/hubs/onnx/onnx_hub.h"
 
 namespace hubfs::app {
 
 struct HubConfig {
-  std::string type;  // "onnx"
+  std::string type;  // "onnx", "digits" or "mindspore"
   std::string name;  // folder in the mount
   std::optional<fs::Verification> verification;  // unset: the mount's
-  hubs::onnx::OnnxHubOptions onnx;
+  hubs::onnx::OnnxHubOptions onnx;                // type "onnx"
+  hubs::digits::DigitsHubOptions digits;          // type "digits"
+  hubs::mindspore::MindSporeHubOptions mindspore; // type "mindspore"
 };
 
 // A cache size: absolute bytes, or a percentage of the filesystem that holds the cache.
@@ -55,7 +63,11 @@ struct Config {
 // Parses configuration text. Errors name `origin`, the line and the key.
 Result<Config> ParseConfig(std::string_view text, const std::string& origin);
 
-// Loads `path`; with an empty path, the first of $XDG_CONFIG_HOME/hubfs/config.toml (or
+// Adds the stores of DIGITS_MODEL_STORE_URL (`value`: comma-separated base URLs, as DIGITS reads
+// it) to the first digits hub, or to a new hub "digits" when there is none. Empty: no change.
+Status AddDigitsStoresFromEnvironment(std::string_view value, Config* config);
+
+// Loads `path` and applies DIGITS_MODEL_STORE_URL; with an empty path, the first of $XDG_CONFIG_HOME/hubfs/config.toml (or
 // ~/.config/hubfs/config.toml) and /etc/hubfs/config.toml that exists, else the built-in defaults
 // (the public ONNX Model Hub).
 Result<Config> LoadConfig(const std::string& path);

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace hubfs::app {
 namespace {
@@ -458,6 +459,83 @@ TEST(LoadConfigTest, EmptyPathWithoutAnyFileUsesBuiltInDefaults) {
   EXPECT_EQ(c->cache_dir, dir.path() + "/cache/hubfs");
   EXPECT_EQ(c->metadata_ttl, 600);
   ExpectPublicOnnxHub(*c);
+}
+
+// ---- digits and mindspore hubs ---------------------------------------------------------------
+
+TEST(ParseConfigTest, DigitsHubWithUrlsAndNames) {
+  Config c = MustParse(
+      "[[hub]]\ntype = \"digits\"\nurls = [\"http://a/store/\", \"https://b/5.0\"]\nnames = [\"nv\"]\n"
+      "verification = \"lazy\"\n");
+  ASSERT_EQ(c.hubs.size(), 1u);
+  const HubConfig& hub = c.hubs[0];
+  EXPECT_EQ(hub.type, "digits");
+  EXPECT_EQ(hub.name, "digits");
+  EXPECT_EQ(hub.digits.name, "digits");
+  ASSERT_EQ(hub.digits.stores.size(), 2u);
+  EXPECT_EQ(hub.digits.stores[0].url, "http://a/store/");
+  EXPECT_EQ(hub.digits.stores[0].name, "nv");
+  EXPECT_EQ(hub.digits.stores[1].name, "") << "derived later from the URL";
+  EXPECT_EQ(hub.verification, fs::Verification::kLazy);
+}
+
+TEST(ParseConfigTest, DigitsHubErrorsNameTheLine) {
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"digits\"\nurls = \"http://a/\"\n"),
+              AllOf(HasSubstr(":3"), HasSubstr("'urls' must be an array of strings")));
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"digits\"\nurls = [\"ftp://a/\"]\n"),
+              AllOf(HasSubstr(":3"), HasSubstr("ftp://a/")));
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"digits\"\nurls = [\"http://a/\"]\nnames = [\"x\", \"y\"]\n"),
+              AllOf(HasSubstr(":4"), HasSubstr("more entries than 'urls'")));
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"digits\"\nrepo = \"a/b\"\n"),
+              AllOf(HasSubstr(":3"), HasSubstr("unknown key 'repo'")));
+}
+
+TEST(ParseConfigTest, MindSporeHubDefaultsAndBranches) {
+  Config c = MustParse("[[hub]]\ntype = \"mindspore\"\n");
+  ASSERT_EQ(c.hubs.size(), 1u);
+  EXPECT_EQ(c.hubs[0].name, "mindspore");
+  EXPECT_EQ(c.hubs[0].mindspore.git_url, "https://gitee.com/mindspore/hub.git");
+  EXPECT_EQ(c.hubs[0].mindspore.branches, std::vector<std::string>{"master"});
+  c = MustParse("[[hub]]\ntype = \"mindspore\"\nname = \"ms\"\ngit_url = \"http://127.0.0.1:1/hub.git\"\n"
+                "branches = [\"master\", \"r1.3\"]\n");
+  EXPECT_EQ(c.hubs[0].mindspore.name, "ms");
+  EXPECT_EQ(c.hubs[0].mindspore.git_url, "http://127.0.0.1:1/hub.git");
+  EXPECT_EQ(c.hubs[0].mindspore.branches, (std::vector<std::string>{"master", "r1.3"}));
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"mindspore\"\nbranches = []\n"),
+              AllOf(HasSubstr(":3"), HasSubstr("at least one branch")));
+}
+
+TEST(DigitsEnvironmentTest, AddsStoresToTheFirstDigitsHubOrCreatesOne) {
+  Config c = MustParse("[[hub]]\ntype = \"onnx\"\nrepo = \"onnx/models\"\n");
+  ASSERT_TRUE(AddDigitsStoresFromEnvironment("http://x/store, https://y/5.0,", &c).ok());
+  ASSERT_EQ(c.hubs.size(), 2u);
+  EXPECT_EQ(c.hubs[1].type, "digits");
+  EXPECT_EQ(c.hubs[1].name, "digits");
+  ASSERT_EQ(c.hubs[1].digits.stores.size(), 2u);
+  EXPECT_EQ(c.hubs[1].digits.stores[1].url, "https://y/5.0");
+
+  Config d = MustParse("[[hub]]\ntype = \"digits\"\nname = \"stores\"\nurls = [\"http://a/\"]\n");
+  ASSERT_TRUE(AddDigitsStoresFromEnvironment("http://b/", &d).ok());
+  ASSERT_EQ(d.hubs.size(), 1u);
+  EXPECT_EQ(d.hubs[0].digits.stores.size(), 2u);
+  EXPECT_TRUE(AddDigitsStoresFromEnvironment("", &d).ok());
+  EXPECT_EQ(d.hubs[0].digits.stores.size(), 2u);
+  auto bad = AddDigitsStoresFromEnvironment("not a url", &d);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.message(), HasSubstr("DIGITS_MODEL_STORE_URL"));
+}
+
+TEST(LoadConfigTest, DigitsHubWithoutStoresIsAnError) {
+  TempDir dir;
+  const std::string path = dir.Write("hubfs.toml", "[[hub]]\ntype = \"digits\"\n");
+  ScopedEnv stores("DIGITS_MODEL_STORE_URL", std::nullopt);
+  auto c = LoadConfig(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.error().message(), AllOf(HasSubstr(path), HasSubstr("no stores")));
+  ScopedEnv set("DIGITS_MODEL_STORE_URL", "http://127.0.0.1:9/store/");
+  auto with_env = LoadConfig(path);
+  ASSERT_TRUE(with_env.ok()) << with_env.error().ToString();
+  EXPECT_EQ(with_env->hubs[0].digits.stores.size(), 1u);
 }
 
 }  // namespace
