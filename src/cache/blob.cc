@@ -93,8 +93,9 @@ Blob::Writer::Writer(Writer&& other) noexcept
 
 Blob::Writer::~Writer() {
   if (!reserved_) return;
-  // Never committed: free the bytes it wrote and its reservation.
-  PunchHole(blob_->fd_, index_ * kBlockSize, blob_->BlockLength(index_));
+  // Never committed: free the bytes it wrote and its reservation. A writer that wrote nothing
+  // leaves the file alone: another writer (a whole-file GET) may have filled the block since.
+  if (written_ > 0) PunchHole(blob_->fd_, index_ * kBlockSize, blob_->BlockLength(index_));
   blob_->cache_.Unreserve(blob_->BlockLength(index_));
 }
 

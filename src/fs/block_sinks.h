@@ -23,14 +23,18 @@ class CacheBlockSink final : public net::ByteSink {
       : writer_(writer), first_(first), last_(last), total_(total), url_(std::move(url)),
         progress_(progress) {}
   Status Begin(const net::HttpResponse& head) override {
+    range_refused_ = head.status == 200;
     return CheckRangeResponse(head, first_, last_, total_, url_);
   }
   Status Write(std::string_view data) override {
     if (progress_) progress_->fetch_add(1, std::memory_order_relaxed);
     return writer_.Append(data);
   }
+  // The server answered the ranged GET with the whole file (200): it does not do ranges.
+  bool range_refused() const { return range_refused_; }
 
  private:
+  bool range_refused_ = false;
   cache::Blob::Writer& writer_;
   uint64_t first_, last_, total_;
   std::string url_;

@@ -70,6 +70,8 @@ struct ReadEngine::BlobWork {
   Verify verify = kUnverified;
   Status verify_error;
   Clock::time_point rejected_at;
+  bool range_refused = false;  // the server ignores Range: whole-file GETs only
+  bool whole_file_running = false;
   bool hashing = false;
   uint64_t hashed = 0;
   std::atomic<uint64_t> hashed_mirror{0};  // `hashed`, readable without `mu` (memory budget)
@@ -454,7 +456,7 @@ void ReadEngine::WorkerLoop() {
     // FetchBlock sets the block's new state itself on success, while it still owns the block:
     // once it has published kInMemory, a reader may consume the block and another worker may
     // own it again, so a state seen here no longer says what this fetch did.
-    Status s = FetchBlock(*work, job.block, job.priority);
+    Status s = FetchBlock(work, job.block, job.priority);
     {
       std::lock_guard lock(work->mu);
       if (s.ok()) {
@@ -473,7 +475,30 @@ void ReadEngine::WorkerLoop() {
   }
 }
 
-Status ReadEngine::FetchBlock(BlobWork& work, uint64_t block, int priority) {
+Status ReadEngine::FetchBlock(const std::shared_ptr<BlobWork>& work_ptr, uint64_t block, int priority) {
+  BlobWork& work = *work_ptr;
+  bool refused;
+  {
+    std::lock_guard lock(work.mu);
+    refused = work.range_refused;
+  }
+  // Asking for this block alone would fetch the whole file again: join the one stream.
+  if (refused) return FetchWholeFile(work_ptr);
+  {
+    bool range_refused = false;
+    Status s = FetchRange(work, block, priority, &range_refused);
+    if (!range_refused) return s;
+  }
+  HUBFS_LOG_INFO("{}: the server ignores Range requests; fetching the whole file in one GET",
+                 work.object.url);
+  {
+    std::lock_guard lock(work.mu);
+    work.range_refused = true;
+  }
+  return FetchWholeFile(work_ptr);
+}
+
+Status ReadEngine::FetchRange(BlobWork& work, uint64_t block, int priority, bool* range_refused) {
   cache::Blob& blob = *work.blob;
   const uint64_t first = block * cache::kBlockSize;
   const uint64_t last = first + blob.BlockLength(block) - 1;
@@ -506,6 +531,10 @@ Status ReadEngine::FetchBlock(BlobWork& work, uint64_t block, int priority) {
   request.url = work.object.url;
   request.range = net::ByteRange{first, last};
   auto response = http_.Stream(request, sink);
+  if (!response && sink.range_refused()) {
+    *range_refused = true;  // the writer is released on return, before the whole-file GET
+    return response.error();
+  }
   if (!response) return response.error();
   counters_.blocks_fetched++;
   counters_.bytes_fetched += writer.written();
@@ -513,6 +542,124 @@ Status ReadEngine::FetchBlock(BlobWork& work, uint64_t block, int priority) {
   std::lock_guard lock(work.mu);
   work.state[block] = BlobWork::kChecked;  // written by us: no need to check it again
   return Status();
+}
+
+// Splits one whole-file GET into the blob's blocks: each block not yet on disk is reserved,
+// written and committed as its bytes arrive, and readers are woken block by block.
+class ReadEngine::WholeFileSink final : public net::ByteSink {
+ public:
+  WholeFileSink(ReadEngine& engine, BlobWork& work) : engine_(engine), work_(work) {}
+  ~WholeFileSink() override { Abandon(); }
+
+  Status Begin(const net::HttpResponse& head) override {
+    Abandon();
+    offset_ = 0;
+    if (head.status != 200) {
+      return Status::DataLoss("GET " + work_.object.url + ": expected HTTP 200, got " + std::to_string(head.status));
+    }
+    return Status();
+  }
+
+  Status Write(std::string_view data) override {
+    work_.progress.fetch_add(1, std::memory_order_relaxed);
+    while (!data.empty()) {
+      if (offset_ >= work_.blob->size()) return Status::DataLoss("GET " + work_.object.url + ": longer than its size");
+      const uint64_t block = offset_ / cache::kBlockSize;
+      const uint64_t in_block = offset_ % cache::kBlockSize;
+      const size_t length = work_.blob->BlockLength(block);
+      if (in_block == 0) HUBFS_RETURN_IF_ERROR(StartBlock(block));
+      const size_t n = std::min<size_t>(data.size(), length - in_block);
+      if (writer_) HUBFS_RETURN_IF_ERROR(writer_->Append(data.substr(0, n)));
+      offset_ += n;
+      data.remove_prefix(n);
+      if (in_block + n == length) HUBFS_RETURN_IF_ERROR(FinishBlock(block));
+    }
+    return Status();
+  }
+
+  uint64_t received() const { return offset_; }
+
+ private:
+  Status StartBlock(uint64_t block) {
+    {
+      std::lock_guard lock(work_.mu);
+      const auto st = work_.state[block];
+      if (st == BlobWork::kPresent || st == BlobWork::kChecked || st == BlobWork::kInMemory) return Status();
+    }
+    auto reserved = work_.blob->WriteBlock(block);
+    if (!reserved) return reserved.error().WithContext("whole-file GET of " + work_.object.url);
+    writer_.emplace(std::move(reserved).value());
+    return Status();
+  }
+
+  Status FinishBlock(uint64_t block) {
+    if (!writer_) return Status();  // was already there
+    engine_.counters_.blocks_fetched++;
+    engine_.counters_.bytes_fetched += writer_->written();
+    Status s = writer_->Commit();
+    writer_.reset();
+    HUBFS_RETURN_IF_ERROR(s);
+    {
+      std::lock_guard lock(work_.mu);
+      work_.state[block] = BlobWork::kChecked;
+      work_.failures.erase(block);
+      work_.progress++;
+    }
+    work_.cv.notify_all();
+    return Status();
+  }
+
+  void Abandon() { writer_.reset(); }  // an uncommitted block frees its bytes and reservation
+
+  ReadEngine& engine_;
+  BlobWork& work_;
+  uint64_t offset_ = 0;
+  std::optional<cache::Blob::Writer> writer_;
+};
+
+Status ReadEngine::FetchWholeFile(const std::shared_ptr<BlobWork>& work) {
+  {
+    std::lock_guard lock(work->mu);
+    if (work->whole_file_running) return Status();  // the running stream fills this block too
+    bool missing = false;
+    for (uint64_t b = 0; b < work->blocks && !missing; ++b) {
+      const auto st = work->state[b];
+      missing = st != BlobWork::kPresent && st != BlobWork::kChecked && st != BlobWork::kInMemory;
+    }
+    if (!missing) return Status();  // a stream that just ended brought everything
+    work->whole_file_running = true;
+  }
+  Status result;
+  {
+    WholeFileSink sink(*this, *work);
+    net::HttpRequest request;
+    request.url = work->object.url;
+    auto response = http_.Stream(request, sink);
+    if (!response) {
+      result = response.error();
+    } else if (sink.received() != work->blob->size()) {
+      result = Status::DataLoss("GET " + work->object.url + ": " + std::to_string(sink.received()) +
+                                " bytes, expected " + std::to_string(work->blob->size()));
+    }
+  }
+  {
+    std::lock_guard lock(work->mu);
+    work->whole_file_running = false;
+    if (!result.ok()) {
+      // Blocks that waited for the stream fail with it; a later read starts another one.
+      for (uint64_t b = 0; b < work->blocks; ++b) {
+        if (work->state[b] == BlobWork::kFetching || work->state[b] == BlobWork::kQueued) {
+          work->state[b] = BlobWork::kFailed;
+          work->failures[b] = {result, Clock::now()};
+        }
+      }
+      work->completion_priority = -1;
+      work->progress++;
+    }
+  }
+  work->cv.notify_all();
+  AdvanceHasher(work);
+  return result;
 }
 
 Status ReadEngine::FetchIntoMemory(BlobWork& work, uint64_t block) {

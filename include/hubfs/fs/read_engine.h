@@ -26,6 +26,9 @@
 // (bounded by Options::memory_budget), checked against a previously recorded digest when one
 // exists, and served without being stored.
 //
+// Servers that ignore Range (they answer 200 with the whole file): the first such answer switches
+// the blob to one whole-file GET that fills its blocks in order as the bytes arrive.
+//
 // Offline: a read fails when no block of its blob arrived for Options::read_timeout, or when the
 // fetch failed; failures are remembered for Options::failure_memory, because the kernel retries
 // a failed read at once.
@@ -147,8 +150,14 @@ class ReadEngine {
                                 uint64_t offset_in_block, size_t size, char* buf);
   void Readahead(File& file, uint64_t offset, size_t size);
   void WorkerLoop();
-  Status FetchBlock(BlobWork& work, uint64_t block, int priority);
+  class WholeFileSink;
+  Status FetchBlock(const std::shared_ptr<BlobWork>& work, uint64_t block, int priority);
+  // One block with a ranged GET; sets *range_refused when the server answered with the whole file.
+  Status FetchRange(BlobWork& work, uint64_t block, int priority, bool* range_refused);
   Status FetchIntoMemory(BlobWork& work, uint64_t block);
+  // For servers that ignore Range: one GET of the whole file, written block by block as it
+  // arrives (blocks already present are skipped). One such stream per blob at a time.
+  Status FetchWholeFile(const std::shared_ptr<BlobWork>& work);
   void AdvanceHasher(const std::shared_ptr<BlobWork>& work);
   void FinishVerification(BlobWork& work, const Digest& actual);
 
