@@ -5,6 +5,13 @@
 #include "hubfs/core/logging.h"
 
 namespace hubfs::fs {
+namespace {
+
+// "The server answered 404 for this URL at fetched_at", stored beside the documents under a key
+// no URL can have.
+std::string AbsentKey(const std::string& url) { return "absent " + url; }
+
+}  // namespace
 
 CachedDocumentSource::CachedDocumentSource(net::HttpClient& http, cache::Cache& cache,
                                            int64_t ttl_seconds, Clock clock)
@@ -18,8 +25,16 @@ Result<hubs::DocumentSource::Document> CachedDocumentSource::Get(const std::stri
   auto cached = cache_.GetDoc(url);
   if (!cached) HUBFS_LOG_WARN("metadata cache unreadable for {}: {}", url, cached.error().ToString());
   std::optional<cache::DocRecord> copy = cached ? *cached : std::nullopt;
+  auto absent_record = cache_.GetDoc(AbsentKey(url));
+  std::optional<cache::DocRecord> absent = absent_record ? *absent_record : std::nullopt;
+  // The newer of the two answers counts: a copy, or "the server said 404".
+  if (absent && copy && copy->fetched_at >= absent->fetched_at) absent.reset();
+  auto fresh = [&](const cache::DocRecord& r) { return now >= r.fetched_at && now - r.fetched_at < ttl_; };
 
-  if (copy && !options.revalidate && now - copy->fetched_at < ttl_ && now >= copy->fetched_at) {
+  if (!options.revalidate && absent && fresh(*absent)) {
+    return Status::NotFound("GET " + url + ": HTTP 404 (remembered)").WithHttpStatus(404);
+  }
+  if (!options.revalidate && !absent && copy && fresh(*copy)) {
     return Document{copy->body, copy->fetched_at, false, ""};
   }
 
@@ -30,6 +45,16 @@ Result<hubs::DocumentSource::Document> CachedDocumentSource::Get(const std::stri
     request.headers.emplace_back("If-Modified-Since", copy->last_modified);
   }
   auto response = http_.Fetch(request);
+  if (!response && response.error().IsNotFound()) {
+    // The server's answer, not a failure: remember it for the TTL like a document, so listings
+    // that probe optional documents (aux.json) do not ask again at every mount.
+    cache::DocRecord gone;
+    gone.fetched_at = now;
+    if (Status s = cache_.PutDoc(AbsentKey(url), gone); !s.ok()) {
+      HUBFS_LOG_WARN("could not remember that {} is absent: {}", url, s.ToString());
+    }
+    return response.error();
+  }
   if (!response) {
     if (copy) {
       return Document{copy->body, copy->fetched_at, true, response.error().message()};

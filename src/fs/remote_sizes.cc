@@ -22,6 +22,8 @@ std::string Encode(const RemoteSize& s) {
   return std::to_string(s.size) + "\n" + s.etag + "\n" + s.last_modified + "\n";
 }
 
+constexpr char kAbsentBody[] = "absent\n";
+
 std::optional<RemoteSize> Decode(const cache::DocRecord& record) {
   std::istringstream in(record.body);
   std::string size, etag, modified;
@@ -56,7 +58,15 @@ Result<RemoteSize> RemoteSizes::Get(const std::string& url) {
   }
   if (!remembered) {
     auto stored = cache_.GetDoc(CacheKey(url));
-    if (stored && *stored) remembered = Decode(**stored);
+    if (stored && *stored) {
+      const cache::DocRecord& record = **stored;
+      const bool fresh = record.fetched_at >= expired_before && now >= record.fetched_at &&
+                         now - record.fetched_at < ttl_;
+      if (record.body == kAbsentBody && fresh) {
+        return Status::NotFound("HEAD " + url + ": HTTP 404 (remembered)").WithHttpStatus(404);
+      }
+      remembered = Decode(record);
+    }
   }
   const bool fresh = remembered && remembered->checked_at >= expired_before &&
                      now >= remembered->checked_at && now - remembered->checked_at < ttl_;
@@ -66,6 +76,15 @@ Result<RemoteSize> RemoteSizes::Get(const std::string& url) {
     return *remembered;
   }
   auto asked = Ask(url);
+  if (!asked && asked.error().IsNotFound()) {
+    cache::DocRecord gone;  // remembered for the TTL, so `ls -l` does not ask at every stat
+    gone.body = kAbsentBody;
+    gone.fetched_at = now;
+    if (Status s = cache_.PutDoc(CacheKey(url), gone); !s.ok()) HUBFS_LOG_WARN("{}: {}", url, s.ToString());
+    std::lock_guard lock(mu_);
+    known_.erase(url);
+    return asked.error();
+  }
   if (!asked) {
     if (remembered) {
       HUBFS_LOG_WARN("size of {}: {}; using the size seen at {}", url, asked.error().message(),

@@ -12,9 +12,6 @@ What is checked: listings (master.json and the HTML fallback) and ERROR.txt, siz
 HEAD and kept across remounts, byte-exact reads, trust on first use (user.hubfs.sha256, a changed
 file after eviction gives EIO), the missing file of `broken` and a file that vanishes after its
 HEAD (EIO, no 404 page served or cached), redirects, `hubfs refresh`, and DIGITS_MODEL_STORE_URL.
-One strict xfail records a known gap: absent documents (404) are not cached, so a remount within
-metadata_ttl still asks for them.
-
 Redirects: hubfs' HTTP client follows redirects (http/https, at most 10), also to other hosts, as
 public stores behind a CDN need. A redirect to a host that serves the file reads fine (and its
 size is the redirected response's); a redirect to a dead host fails the read with EIO at once.
@@ -281,17 +278,12 @@ def mount_twice(mount_factory, fixture, servers):
 
 def test_sizes_learned_by_head_and_kept_across_remounts(mount_factory, digits_fixture, servers):
     # Within metadata_ttl, a remount asks nothing about what exists: the listing documents and
-    # the sizes come from the metadata cache. Absent documents (404) are asked again; see the
-    # next test.
+    # the sizes come from the metadata cache (the next test: nor about what does not).
     asked = mount_twice(mount_factory, digits_fixture, servers)
     known = [r["request"] for r in asked if r["status"] != 404 or r["method"] != "GET"]
     assert not known, f"a remount within metadata_ttl made requests: {known}"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "fs::CachedDocumentSource caches only 200 answers: each listing within metadata_ttl asks "
-    "again for every absent document (a listing-only store's master.json, aux.json of models "
-    "without one, info.json of noinfo)"))
 def test_remount_within_ttl_does_not_ask_for_absent_documents(mount_factory, digits_fixture,
                                                               servers):
     asked = mount_twice(mount_factory, digits_fixture, servers)

@@ -4,6 +4,9 @@
 //   older copy                     -> revalidated with If-None-Match / If-Modified-Since
 //   server fails, copy exists      -> the copy, marked stale with the reason
 //   server fails, no copy          -> the server's error
+//   404 / 410                      -> kNotFound, remembered for ttl like a document (listings
+//                                     probe optional documents, e.g. DIGITS aux.json); a copy
+//                                     older than the 404 is no longer served
 //
 // Thread-safety: Get may be called from any thread; no lock is held across network I/O.
 #pragma once

@@ -236,6 +236,33 @@ TEST_F(DocumentCacheTest, NotFoundWithoutCopyKeepsTheServersCode) {
   EXPECT_EQ(doc.error().http_status(), 404);
 }
 
+TEST_F(DocumentCacheTest, NotFoundIsRememberedForTheTtl) {
+  const std::string url = "http://hub/model/aux.json";
+  http_.Serve(url, {.status = 404});
+  ASSERT_EQ(source_->Get(url).error().code(), Code::kNotFound);
+  auto again = source_->Get(url);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().http_status(), 404);
+  EXPECT_EQ(http_.RequestCount(url), 1) << "a 404 within the TTL is not asked again";
+  EXPECT_FALSE(source_->Get(url, {.revalidate = true}).ok());
+  EXPECT_EQ(http_.RequestCount(url), 2) << "refresh asks again";
+  now_ += kTtl;
+  http_.Serve(url, {.body = "{}"});
+  auto appeared = source_->Get(url);
+  ASSERT_TRUE(appeared.ok());
+  EXPECT_EQ(appeared->body, "{}");
+}
+
+TEST_F(DocumentCacheTest, NotFoundReplacesAnOlderCopy) {
+  PutCopy("old master.json", kStart - kTtl, "\"e\"");
+  http_.Serve(kUrl, {.status = 404});
+  auto doc = source_->Get(kUrl);
+  ASSERT_FALSE(doc.ok()) << "the server says it is gone: the old copy must not stand in";
+  EXPECT_EQ(doc.error().code(), Code::kNotFound);
+  EXPECT_FALSE(source_->Get(kUrl).ok());
+  EXPECT_EQ(http_.RequestCount(kUrl), 1);
+}
+
 TEST_F(DocumentCacheTest, CopiesAreKeptPerUrl) {
   http_.Serve("http://hub/a", {.body = "a"});
   http_.Serve("http://hub/b", {.body = "b"});

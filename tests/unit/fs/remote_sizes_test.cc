@@ -75,11 +75,16 @@ TEST_F(RemoteSizesTest, ServerDownUsesARememberedSizeOfAnyAge) {
   EXPECT_EQ(size->size, 10u);
 }
 
-TEST_F(RemoteSizesTest, NotFoundIsAnError) {
+TEST_F(RemoteSizesTest, NotFoundIsAnErrorRememberedForTheTtl) {
   http_.Serve(kUrl, {.status = 404});
   auto size = sizes_->Get(kUrl);
   ASSERT_FALSE(size.ok());
   EXPECT_EQ(size.error().code(), Code::kNotFound);
+  EXPECT_EQ(NewSizes()->Get(kUrl).error().code(), Code::kNotFound);
+  EXPECT_EQ(http_.RequestCount(kUrl), 1);
+  sizes_->Expire();
+  http_.Serve(kUrl, {.body = "abc"});
+  EXPECT_EQ(sizes_->Get(kUrl)->size, 3u) << "refresh asks again";
 }
 
 TEST_F(RemoteSizesTest, HeadRefusedFallsBackToARangeOfOneByte) {
