@@ -26,7 +26,11 @@ int ErrnoFor(const Status& status) {
 }
 
 int ErrnoForXattr(const Status& status) {
-  return status.IsNotFound() ? ENODATA : ErrnoFor(status);
+  if (status.IsNotFound()) return ENODATA;
+  // A namespace hubfs does not have (security.*, system.*): "not supported", which ls -l
+  // remembers per file system instead of asking again for every entry.
+  if (status.code() == Code::kInvalidArgument) return EOPNOTSUPP;
+  return ErrnoFor(status);
 }
 
 }  // namespace hubfs::fs

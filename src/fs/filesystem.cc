@@ -130,7 +130,10 @@ Attr Filesystem::AttrOf(const Node& node, bool learn_size) const {
       a.mode = S_IFLNK | 0777;
       break;
   }
-  if (learn_size && node.remote && !node.remote->size) {
+  if (!learn_size && node.remote && !node.remote->size) {
+    a.timeout = options_.unknown_size_timeout;  // not asked yet: the kernel must ask again
+    a.size_unknown = true;
+  } else if (node.remote && !node.remote->size) {
     auto learned = sizes_ ? sizes_->Get(node.remote->url) : Result<RemoteSize>(Status::Unavailable("unknown"));
     if (learned) {
       a.size = learned->size;
@@ -138,18 +141,19 @@ Attr Filesystem::AttrOf(const Node& node, bool learn_size) const {
       // Shown as empty for now; the kernel asks again soon.
       if (sizes_) HUBFS_LOG_WARN("size of {}: {}", node.remote->url, learned.error().message());
       a.timeout = options_.unknown_size_timeout;
+      a.size_unknown = true;
     }
   }
   return a;
 }
 
-Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name) {
+Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name, bool learn_size) {
   NodeRef dir = Find(parent);
   if (!dir) return Status::NotFound("no inode " + std::to_string(parent));
   if (dir.node->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
   const Node* child = dir.tree->Child(parent, name);
   if (!child) return Status::NotFound(std::string(name));
-  Attr attr = AttrOf(*child, /*learn_size=*/true);  // may ask the server: before taking mu_
+  Attr attr = AttrOf(*child, learn_size);  // may ask the server: before taking mu_
   std::lock_guard lock(mu_);
   lookups_[child->id]++;
   return attr;
@@ -298,6 +302,11 @@ Result<std::string> Filesystem::GetXattr(NodeId ino, std::string_view name) {
   NodeRef ref = Find(ino);
   const Node* node = ref.node;
   if (!node) return Status::NotFound("no inode " + std::to_string(ino));
+  if (name.substr(0, 5) != "user.") {
+    // No security.*, system.* (ACLs) or trusted.* attributes exist here. Saying "not supported"
+    // rather than "no such attribute" lets ls -l stop asking for every entry (it remembers).
+    return Status::InvalidArgument("only user.hubfs.* attributes exist");
+  }
   if (ino == kRootId && name == "user.hubfs.control" && !options_.control_address.empty()) {
     return options_.control_address;
   }

@@ -131,6 +131,59 @@ void OnReadDir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file
   });
 }
 
+// Folders change only when a refresh swaps the tree, which invalidates them (FuseMount::
+// Invalidate): the kernel may cache their listings across opendir.
+void OnOpenDir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
+  Dispatch(req, "opendir", ino, [&] {
+    auto attr = Fs(req).GetAttr(ino);
+    if (!attr) return ReplyError(req, "opendir", ino, attr.error());
+    if (!S_ISDIR(attr->mode)) return ReplyError(req, "opendir", ino, Status::InvalidArgument("not a folder"));
+    fi->cache_readdir = 1;
+    fi->keep_cache = 1;
+    fuse_reply_open(req, fi);
+  });
+}
+
+// readdir with attributes: saves `ls -l` a lookup per entry. Each entry counts one lookup, as
+// the kernel takes a reference for it. Sizes a hub does not publish are not asked for here.
+void OnReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_file_info*) {
+  Dispatch(req, "readdirplus", ino, [&] {
+    fs::Filesystem& fs = Fs(req);
+    std::vector<char> buf(size);
+    size_t used = 0;
+    Status s = fs.ReadDir(ino, static_cast<uint64_t>(off), [&](const fs::DirEntry& entry, uint64_t next) {
+      fuse_entry_param e{};
+      const bool dots = entry.name == "." || entry.name == "..";
+      e.attr.st_ino = entry.ino;
+      e.attr.st_mode = entry.mode;
+      if (!dots) {
+        auto attr = fs.Lookup(ino, entry.name, /*learn_size=*/false);
+        if (!attr) return true;  // vanished meanwhile: skip it
+        if (attr->size_unknown) {
+          // Only the name: e.ino = 0 tells the kernel to LOOKUP it when it needs attributes,
+          // which learns the size; an attribute with size 0 would be cached and shown.
+          fs.Forget(attr->ino, 1);
+        } else {
+          e.ino = attr->ino;
+          e.attr = ToStat(*attr);
+          e.attr_timeout = attr->timeout;
+          e.entry_timeout = attr->timeout;
+        }
+      }
+      size_t need = fuse_add_direntry_plus(req, buf.data() + used, size - used, entry.name.c_str(), &e,
+                                           static_cast<off_t>(next));
+      if (need > size - used) {
+        if (e.ino != 0) fs.Forget(e.ino, 1);  // not sent: the kernel takes no reference
+        return false;
+      }
+      used += need;
+      return true;
+    });
+    if (!s.ok()) return ReplyError(req, "readdirplus", ino, s);
+    fuse_reply_buf(req, buf.data(), used);
+  });
+}
+
 void OnOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Dispatch(req, "open", ino, [&] {
     if ((fi->flags & O_ACCMODE) != O_RDONLY) return ReplyError(req, "open", ino, Status::PermissionDenied("read-only"));
@@ -208,6 +261,10 @@ void OnInit(void*, fuse_conn_info* conn) {
   conn->max_write = 1u << 20;  // libfuse derives the request size (max_pages) from it
   conn->max_readahead = 16u << 20;
   conn->want |= FUSE_CAP_ASYNC_READ;
+  // Symlink targets change only with a refresh, which invalidates them.
+  if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
+  // readdirplus when the kernel thinks it pays (ls -l), plain readdir otherwise.
+  if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS | FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 fuse_lowlevel_ops MakeOperations() {
@@ -218,6 +275,8 @@ fuse_lowlevel_ops MakeOperations() {
   ops.getattr = OnGetAttr;
   ops.readlink = OnReadLink;
   ops.readdir = OnReadDir;
+  ops.opendir = OnOpenDir;
+  ops.readdirplus = OnReadDirPlus;
   ops.open = OnOpen;
   ops.read = OnRead;
   ops.release = OnRelease;

@@ -10,7 +10,8 @@ namespace hubfs::fs {
 //   kCancelled -> EINTR; kFailedPrecondition -> ESTALE; kResourceExhausted -> ENOSPC;
 //   everything else (network failures after retries, digest mismatches, disk errors, bugs) -> EIO.
 int ErrnoFor(const Status& status);
-// The same for the xattr calls, where a missing attribute is ENODATA, not ENOENT.
+// The same for the xattr calls, where a missing attribute is ENODATA, not ENOENT, and a name in
+// a namespace hubfs does not have (kInvalidArgument) is EOPNOTSUPP.
 int ErrnoForXattr(const Status& status);
 
 }  // namespace hubfs::fs

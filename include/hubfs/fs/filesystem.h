@@ -57,6 +57,7 @@ struct Attr {
   uint32_t uid = 0;
   uint32_t gid = 0;
   double timeout = 0;  // seconds the kernel may cache these attributes (and the entry)
+  bool size_unknown = false;  // a remote file whose size was not learned (yet): size shows 0
 };
 
 struct DirEntry {
@@ -103,8 +104,10 @@ class Filesystem {
   const FsOptions& options() const { return options_; }
 
   // Finds `name` in `parent` and counts one lookup (the kernel's reference) on success.
-  // kNotFound when there is no such name (the adapter replies a negative entry).
-  Result<Attr> Lookup(NodeId parent, std::string_view name);
+  // kNotFound when there is no such name (the adapter replies a negative entry). With
+  // `learn_size` false (readdirplus), an unpublished size is not asked for: the attributes then
+  // show size 0, with size_unknown set and a short timeout.
+  Result<Attr> Lookup(NodeId parent, std::string_view name, bool learn_size = true);
   // Drops `count` kernel references to `ino`.
   void Forget(NodeId ino, uint64_t count);
   uint64_t LookupCount(NodeId ino) const;
@@ -133,7 +136,8 @@ class Filesystem {
   //   user.hubfs.cache_dir     the cache folder (for hubfs pin)
   // and on the root folder:
   //   user.hubfs.control       the daemon's control socket (for hubfs refresh)
-  // kNotFound for an attribute the file does not have.
+  // kNotFound for an attribute the file does not have; kInvalidArgument for a name outside the
+  // user namespace (no security.*, system.* or trusted.* attributes exist).
   Result<std::string> GetXattr(NodeId ino, std::string_view name);
   Result<std::vector<std::string>> ListXattr(NodeId ino);
 

@@ -47,5 +47,12 @@ TEST(ErrnoMapTest, ContextDoesNotChangeTheMapping) {
   EXPECT_EQ(ErrnoFor(Status::PermissionDenied("gated").WithContext("reading /hub/x")), EACCES);
 }
 
+TEST(ErrnoMapTest, XattrCallsHaveTheirOwnMissingAndUnsupported) {
+  EXPECT_EQ(ErrnoForXattr(Status::NotFound("no attribute")), ENODATA);
+  // security.* / system.* names: "not supported" lets ls -l stop asking per entry.
+  EXPECT_EQ(ErrnoForXattr(Status::InvalidArgument("only user.hubfs.*")), EOPNOTSUPP);
+  EXPECT_EQ(ErrnoForXattr(Status::IoError("disk")), EIO);
+}
+
 }  // namespace
 }  // namespace hubfs::fs

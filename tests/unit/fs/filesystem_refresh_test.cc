@@ -148,6 +148,13 @@ TEST_F(FilesystemRefreshTest, HubThatNeverListedShowsErrorUntilARefreshWorks) {
   EXPECT_FALSE(fs.Lookup(dir->ino, "ERROR.txt").ok());
 }
 
+TEST_F(FilesystemRefreshTest, OtherXattrNamespacesAreUnsupportedNotMissing) {
+  const NodeId ino = Walk({"zoo", "a", "keep.txt"})->ino;
+  EXPECT_EQ(fs_->GetXattr(ino, "security.selinux").error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(fs_->GetXattr(kRootId, "system.posix_acl_access").error().code(), Code::kInvalidArgument);
+  EXPECT_EQ(fs_->GetXattr(ino, "user.hubfs.sha256").error().code(), Code::kNotFound);
+}
+
 TEST_F(FilesystemRefreshTest, UnknownHubNameIsNotFoundAndNamesTheHubs) {
   auto result = fs_->Refresh({"nope"}, {});
   ASSERT_FALSE(result.ok());
