@@ -156,8 +156,20 @@ Result<GitFetchResult> LibGit2Repository::Fetch(int64_t max_age_seconds) {
 
 Result<GitFetchResult> LibGit2Repository::FetchLocked(int64_t max_age_seconds) {
   const std::string& dir = options_.mirror_dir;
+  const auto has_all_branches = [this] {
+    std::lock_guard lock(read_mutex_);
+    for (const std::string& branch : options_.branches) {
+      git_oid id;
+      if (git_reference_name_to_id(&id, reader_->repo.get(), BranchRef(branch).c_str()) != 0) return false;
+    }
+    return true;
+  };
   const int64_t stamp = git::ReadFetchStamp(StampPath(dir));
-  if (IsFresh(stamp, NowSeconds(), max_age_seconds)) return GitFetchResult{stamp, false, ""};
+  // A fresh fetch counts only if it covered every configured branch: a branch added to the
+  // configuration since (the mirror is shared by everything with this URL) is fetched now.
+  if (IsFresh(stamp, NowSeconds(), max_age_seconds) && has_all_branches()) {
+    return GitFetchResult{stamp, false, ""};
+  }
 
   const Clock::time_point deadline = Clock::now() + options_.timeout;
   Result<GitFetchResult> result = [&]() -> Result<GitFetchResult> {
@@ -165,7 +177,7 @@ Result<GitFetchResult> LibGit2Repository::FetchLocked(int64_t max_age_seconds) {
     if (!lock) return StaleOrError(lock.error().WithContext("git mirror"));
     // Another process may have fetched while we waited for its lock.
     const int64_t after_wait = git::ReadFetchStamp(StampPath(dir));
-    if (after_wait != stamp && IsFresh(after_wait, NowSeconds(), max_age_seconds)) {
+    if (after_wait != stamp && IsFresh(after_wait, NowSeconds(), max_age_seconds) && has_all_branches()) {
       return GitFetchResult{after_wait, false, ""};
     }
     if (Status fetched = git::FetchBranches(dir, options_.url, options_.branches, deadline);
