@@ -121,7 +121,7 @@ Attr Filesystem::AttrOf(const Node& node, bool learn_size) const {
   switch (node.kind) {
     case hubs::EntryKind::kDirectory:
       a.mode = S_IFDIR | 0555;
-      a.nlink = 2;
+      a.nlink = 2 + node.subdirs;  // as on disk: find(1) relies on it to skip leaf folders
       break;
     case hubs::EntryKind::kFile:
       a.mode = S_IFREG | 0444;

@@ -199,6 +199,15 @@ Result<std::unique_ptr<ReadEngine::File>> ReadEngine::Open(const hubs::RemoteObj
     resolved.size = std::stoull(*length);
     seen_etag = response->Header("ETag").value_or("");
   }
+  {
+    // Just rejected (strict, wrong sha256): fail the open too, before a blob file is created
+    // again for content that is not going to be fetched within failure_memory.
+    std::lock_guard lock(mu_);
+    if (auto it = rejected_.find(KeyFor(resolved)); it != rejected_.end() &&
+        Clock::now() - it->second.second < options_.failure_memory) {
+      return it->second.first;
+    }
+  }
   HUBFS_ASSIGN_OR_RETURN(auto work, WorkFor(resolved));
   if (!resolved.sha256) HUBFS_RETURN_IF_ERROR(CheckTrust(*work, seen_etag));
   if (Status s = work->blob->Touch(); !s.ok()) HUBFS_LOG_WARN("{}: {}", work->key, s.ToString());

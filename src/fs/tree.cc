@@ -138,6 +138,8 @@ void Tree::Finish() {
   for (Node& node : nodes_) {
     std::sort(node.children.begin(), node.children.end(),
               [this](NodeId a, NodeId b) { return Get(a)->name < Get(b)->name; });
+    node.subdirs = 0;
+    for (NodeId child : node.children) node.subdirs += Get(child)->kind == hubs::EntryKind::kDirectory;
   }
 }
 

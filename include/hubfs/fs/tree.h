@@ -35,6 +35,7 @@ struct Node {
   std::optional<hubs::RemoteObject> remote;  // files with downloadable content
   std::string content;                       // generated files: bytes; symlinks: target
   std::vector<NodeId> children;              // directories, sorted by name
+  uint32_t subdirs = 0;                      // directories: how many children are directories
   uint32_t hub = 0;                          // index of the hub (Tree::AddHub order) it belongs to
 };
 

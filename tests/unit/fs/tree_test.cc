@@ -330,6 +330,18 @@ TEST(TreeRefreshTest, UnchangedEntriesKeepTheirNumbersChangedOnesGetNewOnes) {
   EXPECT_EQ(folders, (std::vector<NodeId>{std::min(zoo, a), std::max(zoo, a)}));
 }
 
+TEST(TreeTest, FoldersCountTheirSubfolders) {
+  Tree tree(kTreeTime);
+  std::vector<std::string> warnings;
+  tree.AddHub("zoo", Listing{{File({"a", "x"}, "1"), Dir({"a", "b"}), File({"a", "c", "y"}, "2"),
+                              File({"top.txt"}, "3")}, kListingTime}, &warnings);
+  tree.Finish();
+  EXPECT_EQ(Find(tree, {})->subdirs, 1u);           // zoo
+  EXPECT_EQ(Find(tree, {"zoo"})->subdirs, 1u);      // a
+  EXPECT_EQ(Find(tree, {"zoo", "a"})->subdirs, 2u); // b, c
+  EXPECT_EQ(Find(tree, {"zoo", "a", "b"})->subdirs, 0u);
+}
+
 TEST(TreeRefreshTest, IdenticalListingsChangeNothing) {
   InodeNumbers numbers;
   Listing listing{{File({"a", "x"}, "1"), Remote({"b"}, std::nullopt), Link({"c"}, "a/x")}, kListingTime};
