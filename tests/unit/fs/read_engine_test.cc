@@ -336,13 +336,13 @@ TEST_F(ReadEngineTest, StrictWrongDigestIsDataLossForEveryReadAndCachesNothing) 
   EXPECT_EQ(http_.RequestCount(kUrl), 3);
   EXPECT_FALSE(Record(key).has_value());
 
-  // Also for a new open (an application retrying, or another one).
+  // Also for a new open (an application retrying, or another one): it fails at once, and no
+  // blob file is created again.
   file.reset();
-  auto reopened = Open(object);
-  ASSERT_TRUE(reopened);
-  auto again = Read(*reopened, 0, 10);
-  ASSERT_FALSE(again.ok());
-  EXPECT_EQ(again.error().code(), Code::kDataLoss);
+  auto reopened = engine_->Open(object, Verification::kStrict);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.error().code(), Code::kDataLoss);
+  EXPECT_FALSE(std::filesystem::exists(cache_->BlobPath(key)));
   EXPECT_EQ(http_.RequestCount(kUrl), 3);
 }
 
