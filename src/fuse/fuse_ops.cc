@@ -260,6 +260,10 @@ void OnListXattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 void OnInit(void*, fuse_conn_info* conn) {
   conn->max_write = 1u << 20;  // libfuse derives the request size (max_pages) from it
   conn->max_readahead = 16u << 20;
+  // Readahead of a 16 MiB window is 16 requests of 1 MiB; the default of 12 requests in flight
+  // (then the kernel throttles) would leave the daemon idle between batches.
+  conn->max_background = 64;
+  conn->congestion_threshold = 48;
   conn->want |= FUSE_CAP_ASYNC_READ;
   // Symlink targets change only with a refresh, which invalidates them.
   if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
