@@ -2,40 +2,23 @@
 // hold it; the command then marks the blob in that cache's index (LMDB is shared between
 // processes, so the running daemon sees the change at once).
 #include <sys/stat.h>
-#include <sys/xattr.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <map>
-#include <memory>
 
 #include "hubfs/app/commands.h"
-#include "hubfs/cache/cache.h"
+#include "pin.h"
+#include "xattr.h"
 
 namespace hubfs::app {
-namespace {
 
-Result<std::string> Xattr(const std::string& path, const char* name) {
-  char buf[4096];
-  ssize_t n = ::getxattr(path.c_str(), name, buf, sizeof buf);
-  if (n < 0) {
-    if (errno == ENODATA || errno == ENOTSUP) {
-      return Status::InvalidArgument(path + " is not a file of a hubfs mount");
-    }
-    return Status::FromErrno(errno, path);
-  }
-  return std::string(buf, static_cast<size_t>(n));
-}
-
-Status PinOne(const std::string& path, bool pin,
-              std::map<std::string, std::unique_ptr<cache::Cache>>* caches) {
+Status PinFile(const std::string& path, bool pin, OpenCaches* caches) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Status::FromErrno(errno, path);
   if (!S_ISREG(st.st_mode)) return Status::InvalidArgument(path + " is not a file");
-  HUBFS_ASSIGN_OR_RETURN(std::string dir, Xattr(path, "user.hubfs.cache_dir"));
-  HUBFS_ASSIGN_OR_RETURN(std::string key, Xattr(path, "user.hubfs.cache_key"));
-  HUBFS_ASSIGN_OR_RETURN(std::string source, Xattr(path, "user.hubfs.source"));
+  HUBFS_ASSIGN_OR_RETURN(std::string dir, ReadXattr(path, "user.hubfs.cache_dir"));
+  HUBFS_ASSIGN_OR_RETURN(std::string key, ReadXattr(path, "user.hubfs.cache_key"));
+  HUBFS_ASSIGN_OR_RETURN(std::string source, ReadXattr(path, "user.hubfs.source"));
   auto& cache = (*caches)[dir];
   if (!cache) {
     HUBFS_ASSIGN_OR_RETURN(cache, cache::Cache::Open(dir));
@@ -55,13 +38,11 @@ Status PinOne(const std::string& path, bool pin,
   return cache->SetPinned(key, pin);
 }
 
-}  // namespace
-
 int RunPin(const std::vector<std::string>& paths, bool pin) {
-  std::map<std::string, std::unique_ptr<cache::Cache>> caches;
+  OpenCaches caches;
   int failures = 0;
   for (const std::string& path : paths) {
-    Status s = PinOne(path, pin, &caches);
+    Status s = PinFile(path, pin, &caches);
     if (!s.ok()) {
       std::fprintf(stderr, "hubfs %s: %s\n", pin ? "pin" : "unpin", s.message().c_str());
       ++failures;
