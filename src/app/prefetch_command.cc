@@ -4,7 +4,10 @@
 // the cache already holds whole and verified is skipped without a read, which makes an
 // interrupted prefetch resumable by running it again.
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,7 +33,7 @@ namespace hubfs::app {
 namespace {
 
 constexpr size_t kReadSize = 1 << 20;
-constexpr auto kTick = std::chrono::milliseconds(200);  // progress redraw and Ctrl-C check
+constexpr auto kTick = std::chrono::milliseconds(200);  // progress redraw
 // After the last byte was read, how long a lazily verified file may take to show "verified".
 constexpr double kVerifyGraceSeconds = 10;
 constexpr double kVerifyBytesPerSecond = 100e6;
@@ -62,6 +65,7 @@ struct Run {
   std::atomic<size_t> next{0};
   std::atomic<size_t> workers_left{0};
   std::atomic<bool> stop{false};
+  int done_fd = -1;  // eventfd: the last worker to finish writes it, waking the main thread
 };
 
 // Reads `file` through the mount in slot `slot`; returns false when stopped half-way.
@@ -144,7 +148,10 @@ void Worker(size_t slot, Run* run) {
     if (i >= run->files->size()) break;
     if (!FetchOne((*run->files)[i], slot, run, &buffer)) break;
   }
-  run->workers_left.fetch_sub(1);
+  if (run->workers_left.fetch_sub(1) == 1) {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(run->done_fd, &one, sizeof one);
+  }
 }
 
 // Updates the in-flight files' progress from how much of them the cache holds: a strictly
@@ -191,7 +198,7 @@ int RunPrefetch(const PrefetchArgs& args) {
     files = plan->files;
   }
 
-  // Ctrl-C, SIGTERM and SIGHUP are taken by the main thread alone (sigtimedwait below): the
+  // Ctrl-C, SIGTERM and SIGHUP are taken by the main thread alone (through a signalfd): the
   // workers stop after their current 1 MiB read, and a read a worker is blocked in is not cut
   // short by the signal.
   sigset_t stop_signals;
@@ -199,8 +206,15 @@ int RunPrefetch(const PrefetchArgs& args) {
   for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
   sigset_t old_mask;
   pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+  const int signal_fd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC);
+  const int done_fd = ::eventfd(0, EFD_CLOEXEC);
+  if (signal_fd < 0 || done_fd < 0) {
+    std::fprintf(stderr, "hubfs prefetch: %s\n", std::strerror(errno));
+    return 1;
+  }
 
   Run run;
+  run.done_fd = done_fd;
   run.files = &files;
   run.progress = &progress;
   const size_t workers = std::min(jobs, std::max<size_t>(files.size(), 1));
@@ -209,9 +223,10 @@ int RunPrefetch(const PrefetchArgs& args) {
   for (size_t slot = 0; slot < workers; ++slot) threads.emplace_back(Worker, slot, &run);
 
   bool interrupted = false;
-  const timespec tick{0, std::chrono::duration_cast<std::chrono::nanoseconds>(kTick).count()};
+  progress.Tick();
   while (run.workers_left.load() > 0) {
-    if (sigtimedwait(&stop_signals, nullptr, &tick) > 0) {
+    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
+    if (::poll(fds, 2, static_cast<int>(kTick.count())) > 0 && (fds[0].revents & POLLIN)) {
       interrupted = true;
       break;
     }
@@ -234,6 +249,8 @@ int RunPrefetch(const PrefetchArgs& args) {
     progress.Summary(false);
   }
   for (std::thread& t : threads) t.join();
+  ::close(signal_fd);
+  ::close(done_fd);
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   if (interrupted) return 130;
   return progress.failed() == 0 ? 0 : 1;

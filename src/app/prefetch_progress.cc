@@ -62,6 +62,7 @@ PrefetchProgress::PrefetchProgress(std::FILE* out, bool tty, size_t files, uint6
 void PrefetchProgress::Started(size_t slot, const std::string& path, uint64_t size) {
   std::lock_guard lock(mu_);
   slots_[slot] = Slot{path, size, 0, true, std::chrono::steady_clock::now()};
+  last_started_ = path;
 }
 
 void PrefetchProgress::Advanced(size_t slot, uint64_t bytes) {
@@ -161,6 +162,7 @@ void PrefetchProgress::DrawLocked() {
   size_t width = 80;
   if (::ioctl(::fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20) width = ws.ws_col;
   const size_t finished = fetched_ + skipped_ + failed_;
+  if (current.empty() && finished < files_) current = last_started_;  // between two files
   std::string line = ProgressLine(done, bytes_, speed, finished, files_, current, width - 1);
   std::fprintf(out_, "\r%s\x1b[K", line.c_str());
   std::fflush(out_);

@@ -78,6 +78,7 @@ class PrefetchProgress {
   uint64_t fetched_bytes_ = 0;      // bytes read from files fetched (not skipped); guarded by mu_
   size_t fetched_ = 0, skipped_ = 0, failed_ = 0;  // guarded by mu_
   bool line_shown_ = false;         // a progress line is on screen; guarded by mu_
+  std::string last_started_;        // guarded by mu_
   bool closed_ = false;             // the summary is out: no more drawing; guarded by mu_
 };
 
