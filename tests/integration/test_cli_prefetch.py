@@ -198,3 +198,14 @@ def test_ctrl_c_stops_at_once_and_a_rerun_resumes(mount_factory, onnx_fixture, t
 
 def fixture_rel(fixture, manifest_path):
     return fixture.mount_paths(HUB, manifest_path)[0]
+
+
+def test_lazy_verification_waits_for_the_background_check(mount_factory, onnx_fixture, nginx):
+    mount = mount_factory()
+    mount.write_config([lib.HubConfig.onnx(HUB, onnx_fixture, nginx.url)])
+    mount.mount("--verification", "lazy")
+    files = files_below(onnx_fixture, "text")
+    proc = prefetch(mount.path(f"{HUB}/text"))
+    assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stdout}{proc.stderr}"
+    assert f"{len(files)} fetched" in proc.stdout, proc.stdout
+    assert_cached(mount, files)
