@@ -137,6 +137,7 @@ Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size
   if (!IsSafeName(hub.name) || hub.name == "." || hub.name == "..") {
     return Invalid(origin, t, "'name' must be a plain folder name" + where);
   }
+  if (hub.name == ".hubfs") return Invalid(origin, t, "'name' .hubfs is reserved for hubfs' own files" + where);
   if (hub.type == "onnx") HUBFS_RETURN_IF_ERROR(ParseOnnxHub(origin, t, where, &hub));
   if (hub.type == "digits") HUBFS_RETURN_IF_ERROR(ParseDigitsHub(origin, t, where, &hub));
   if (hub.type == "mindspore") HUBFS_RETURN_IF_ERROR(ParseMindSporeHub(origin, t, where, &hub));
@@ -343,6 +344,50 @@ Result<Config> LoadConfig(const std::string& path) {
     if (!resolved) return Status::InvalidArgument(chosen + ": hub '" + hub.name + "': " + resolved.error().message());
   }
   return config;
+}
+
+std::string DescribeConfig(const Config& c) {
+  auto quote = [](const std::string& v) {
+    std::string out = "\"";
+    for (char ch : v) {
+      if (ch == '"' || ch == '\\') out.push_back('\\');
+      out.push_back(ch);
+    }
+    return out + "\"";
+  };
+  auto list = [&](const std::vector<std::string>& items) {
+    std::string out = "[";
+    for (size_t i = 0; i < items.size(); ++i) out += (i ? ", " : "") + quote(items[i]);
+    return out + "]";
+  };
+  auto verification = [](fs::Verification v) { return v == fs::Verification::kLazy ? "\"lazy\"" : "\"strict\""; };
+  std::string out = "# effective configuration, from " + c.source + "\n";
+  out += "cache_dir = " + quote(c.cache_dir) + "\n";
+  out += "cache_size = " + quote(c.cache_size.percent ? std::to_string(c.cache_size.percent) + "%"
+                                                     : std::to_string(c.cache_size.bytes)) + "\n";
+  out += "metadata_ttl = " + std::to_string(c.metadata_ttl) + "\n";
+  out += "read_timeout = " + std::to_string(c.read_timeout_ms / 1000) + "\n";
+  out += "verification = " + std::string(verification(c.verification)) + "\n";
+  if (!c.log_file.empty()) out += "log_file = " + quote(c.log_file) + "\n";
+  for (const HubConfig& hub : c.hubs) {
+    out += "\n[[hub]]\ntype = " + quote(hub.type) + "\nname = " + quote(hub.name) + "\n";
+    if (hub.verification) out += "verification = " + std::string(verification(*hub.verification)) + "\n";
+    if (hub.type == "onnx") {
+      const auto& r = hub.onnx.repo;
+      out += "repo = " + quote(r.owner + "/" + r.name + ":" + r.ref) + "\n";
+      out += "raw_base = " + quote(hub.onnx.raw_base) + "\nmedia_base = " + quote(hub.onnx.media_base) + "\n";
+    } else if (hub.type == "digits") {
+      std::vector<std::string> urls, names;
+      for (const auto& store : hub.digits.stores) {
+        urls.push_back(store.url);
+        names.push_back(store.name);
+      }
+      out += "urls = " + list(urls) + "\nnames = " + list(names) + "\n";
+    } else if (hub.type == "mindspore") {
+      out += "git_url = " + quote(hub.mindspore.git_url) + "\nbranches = " + list(hub.mindspore.branches) + "\n";
+    }
+  }
+  return out;
 }
 
 Status AddDigitsStoresFromEnvironment(std::string_view value, Config* config) {

@@ -226,6 +226,7 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   fs_options.uid = ::getuid();
   fs_options.gid = ::getgid();
   fs_options.control_address = d.control->address();
+  fs_options.config_text = DescribeConfig(config);
   d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.engine, fs_options, d.sizes.get());
   d.filesystem->Load();
   fuse::MountOptions mount_options;

@@ -434,6 +434,7 @@ Status Cache::EvictOne(bool* evicted, int64_t evict_before, bool* busy, const st
     ::close(fd);  // releases the lock
     HUBFS_RETURN_IF_ERROR(deleted);
     HUBFS_LOG_INFO("cache: evicted {} (least recently used)", c.key);
+    evictions_.fetch_add(1, std::memory_order_relaxed);
     *evicted = true;
     return Status();
   }

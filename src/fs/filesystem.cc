@@ -6,12 +6,14 @@
 #include <ctime>
 
 #include "hubfs/core/logging.h"
+#include "status_files.h"
 
 namespace hubfs::fs {
 
 struct Filesystem::OpenFile {
   std::shared_ptr<const Tree> tree;  // keeps `node` alive across refreshes
   const Node* node = nullptr;
+  std::string snapshot;  // dynamic files: the content made at open
   std::unique_ptr<ReadEngine::File> remote;  // files with downloadable content
 };
 
@@ -79,6 +81,14 @@ Result<RefreshResult> Filesystem::Refresh(const std::vector<std::string>& names,
       for (const auto& w : warnings) HUBFS_LOG_WARN("hub {}: {}", name, w);
     }
   }
+  {
+    // The daemon's own files (docs/architecture.md, "The .hubfs folder").
+    std::vector<std::string> warnings;
+    tree->AddGenerated({kStatusFolder, "stats"}, "stats", /*dynamic=*/true, now, &warnings);
+    tree->AddGenerated({kStatusFolder, "errors"}, "errors", /*dynamic=*/true, now, &warnings);
+    tree->AddGenerated({kStatusFolder, "config"}, options_.config_text, /*dynamic=*/false, now, &warnings);
+    for (const auto& w : warnings) HUBFS_LOG_WARN("{}", w);
+  }
   tree->Finish();
 
   std::shared_ptr<const Tree> before = tree_.load();
@@ -125,6 +135,7 @@ Attr Filesystem::AttrOf(const Node& node, bool learn_size) const {
       break;
     case hubs::EntryKind::kFile:
       a.mode = S_IFREG | 0444;
+      if (node.dynamic) a.timeout = 0;  // made at each open: its size is not known before
       break;
     case hubs::EntryKind::kSymlink:
       a.mode = S_IFLNK | 0777;
@@ -235,6 +246,11 @@ Result<OpenResult> Filesystem::Open(NodeId ino) {
   file->tree = ref.tree;
   file->node = node;
   OpenResult result{0, true, false};  // generated text is immutable for the tree's life
+  if (node->dynamic) {
+    file->snapshot = node->content == "stats" ? StatsText() : ErrorsText();
+    result.keep_cache = false;
+    result.direct_io = true;  // st_size is 0: reads must reach us
+  }
   if (node->remote) {
     const Verification policy = node->hub < options_.verification.size()
                                     ? options_.verification[node->hub]
@@ -263,9 +279,10 @@ Result<size_t> Filesystem::Read(uint64_t handle, uint64_t offset, size_t size, c
   if (!file) return Status::InvalidArgument("unknown file handle");
   const Node& node = *file->node;
   if (!node.remote) {
-    if (offset >= node.content.size()) return size_t{0};
-    size_t n = std::min<uint64_t>(size, node.content.size() - offset);
-    std::memcpy(buf, node.content.data() + offset, n);
+    const std::string& content = node.dynamic ? file->snapshot : node.content;
+    if (offset >= content.size()) return size_t{0};
+    size_t n = std::min<uint64_t>(size, content.size() - offset);
+    std::memcpy(buf, content.data() + offset, n);
     return n;
   }
   return engine_.Read(*file->remote, offset, size, buf);  // no lock held: may take long
@@ -274,6 +291,49 @@ Result<size_t> Filesystem::Read(uint64_t handle, uint64_t offset, size_t size, c
 void Filesystem::Release(uint64_t handle) {
   std::lock_guard lock(mu_);
   handles_.erase(handle);
+}
+
+void Filesystem::RecordError(std::string_view op, NodeId ino, const Status& status) {
+  RecordedError e;
+  e.at = static_cast<int64_t>(std::time(nullptr));
+  e.op = std::string(op);
+  e.path = PathOf(ino);
+  if (NodeRef ref = Find(ino); ref && ref.node->remote) e.source = ref.node->remote->url;
+  e.message = status.message();
+  e.kind = std::string(CodeName(status.code()));
+  std::lock_guard lock(errors_mu_);
+  errors_by_kind_[e.kind]++;
+  errors_.push_back(std::move(e));
+  constexpr size_t kKeptErrors = 100;
+  while (errors_.size() > kKeptErrors) errors_.pop_front();
+}
+
+std::string Filesystem::PathOf(NodeId ino) const {
+  NodeRef ref = Find(ino);
+  if (!ref) return "";
+  std::vector<std::string_view> parts;
+  for (const Node* n = ref.node; n && n->id != kRootId; n = ref.tree->Get(n->parent)) parts.push_back(n->name);
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path.append("/").append(*it);
+  return path.empty() ? "/" : path;
+}
+
+std::string Filesystem::StatsText() const {
+  StatsInput in;
+  in.engine = &engine_.counters();
+  in.usage = engine_.cache().Usage();
+  in.evictions = engine_.cache().evictions();
+  const FsStats fs = Stats();
+  in.nodes = fs.nodes;
+  in.open_files = fs.open_handles;
+  std::lock_guard lock(errors_mu_);
+  in.errors_by_kind = &errors_by_kind_;
+  return RenderStats(in);
+}
+
+std::string Filesystem::ErrorsText() const {
+  std::lock_guard lock(errors_mu_);
+  return RenderErrors(errors_);
 }
 
 FsStats Filesystem::Stats() const {

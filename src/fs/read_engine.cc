@@ -321,6 +321,13 @@ Result<size_t> ReadEngine::Read(File& file, uint64_t offset, size_t size, char* 
   const uint64_t total = *work->object.size;
   if (offset >= total || size == 0) return size_t{0};
   size = static_cast<size_t>(std::min<uint64_t>(size, total - offset));
+  counters_.reads++;
+  {
+    // A hit: the first block of the read is on disk (or in memory) already.
+    std::lock_guard lock(work->mu);
+    const auto st = work->state[offset / cache::kBlockSize];
+    if (st == BlobWork::kPresent || st == BlobWork::kChecked || st == BlobWork::kInMemory) counters_.read_hits++;
+  }
 
   if (file.policy_ == Verification::kStrict) {
     bool verified;
@@ -352,6 +359,7 @@ Result<size_t> ReadEngine::Read(File& file, uint64_t offset, size_t size, char* 
   if (file.policy_ == Verification::kLazy) StartCompletion(work, kBackground);
   std::lock_guard lock(work->mu);
   if (work->verify == BlobWork::kPoisoned) return work->verify_error;  // found while we read
+  counters_.bytes_served += done;
   return done;
 }
 
@@ -465,7 +473,9 @@ void ReadEngine::WorkerLoop() {
     // FetchBlock sets the block's new state itself on success, while it still owns the block:
     // once it has published kInMemory, a reader may consume the block and another worker may
     // own it again, so a state seen here no longer says what this fetch did.
+    counters_.fetches_in_flight++;
     Status s = FetchBlock(work, job.block, job.priority);
+    counters_.fetches_in_flight--;
     {
       std::lock_guard lock(work->mu);
       if (s.ok()) {

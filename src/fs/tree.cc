@@ -134,6 +134,33 @@ void Tree::AddHubError(const std::string& hub, const std::string& message, int64
   node.size = node.content.size();
 }
 
+void Tree::AddGenerated(const std::vector<std::string>& path, std::string content, bool dynamic,
+                        int64_t mtime, std::vector<std::string>* warnings) {
+  if (path.empty()) return;
+  NodeId dir = kRootId;
+  for (size_t i = 0; i + 1 < path.size(); ++i) {
+    const Node* child = Child(dir, path[i]);
+    if (!child) {
+      dir = AddNode(dir, path[i], hubs::EntryKind::kDirectory, mtime, "d");
+    } else if (child->kind == hubs::EntryKind::kDirectory) {
+      dir = child->id;
+    } else {
+      warnings->push_back("skipped /" + JoinPath(path).substr(1) + ": the name is already taken");
+      return;
+    }
+  }
+  if (Child(dir, path.back())) {
+    warnings->push_back("skipped " + JoinPath(path) + ": the name is already taken");
+    return;
+  }
+  const std::string identity = dynamic ? "dyn:" + content : "c" + std::to_string(std::hash<std::string>{}(content));
+  NodeId id = AddNode(dir, path.back(), hubs::EntryKind::kFile, mtime, identity);
+  Node& node = nodes_[slot_.at(id)];
+  node.dynamic = dynamic;
+  node.size = dynamic ? 0 : content.size();
+  node.content = std::move(content);
+}
+
 void Tree::Finish() {
   for (Node& node : nodes_) {
     std::sort(node.children.begin(), node.children.end(),

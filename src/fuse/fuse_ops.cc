@@ -23,7 +23,8 @@ fs::Filesystem& Fs(fuse_req_t req) { return *static_cast<fs::Filesystem*>(fuse_r
 void ReplyError(fuse_req_t req, const char* op, fuse_ino_t ino, const Status& status) {
   int err = fs::ErrnoFor(status);
   if (err != ENOENT && err != EINVAL) {
-    HUBFS_LOG_ERROR("{} inode {}: {} (errno {})", op, ino, status.ToString(), err);
+    HUBFS_LOG_ERROR("{} {}: {} (errno {})", op, Fs(req).PathOf(ino), status.ToString(), err);
+    Fs(req).RecordError(op, ino, status);  // for /.hubfs/errors and the errors_total metric
   }
   fuse_reply_err(req, err);
 }

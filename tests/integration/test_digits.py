@@ -483,7 +483,7 @@ def test_digits_model_store_url_adds_stores(mount_factory, digits_fixture, serve
     other = mount_factory()
     other.write_config([onnx], metadata_ttl="1h")
     other.mount()
-    assert sorted(os.listdir(other.path())) == ["digits", "onnx"]
+    assert sorted(os.listdir(other.path())) == [".hubfs", "digits", "onnx"]
     assert sorted(os.listdir(other.path(HUB))) == ["storeA", "storeC"]
     assert other.path(f"{HUB}/storeC/ERROR.txt").is_file()
     lib.compare_tree(other.path(), digits_fixture.expected_tree(stores=("storeA",)), only={HUB})

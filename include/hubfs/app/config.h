@@ -60,6 +60,10 @@ struct Config {
   std::vector<HubConfig> hubs;
 };
 
+// The effective configuration as TOML text (after defaults and the environment), for
+// /.hubfs/config and `hubfs config check`. Secrets (tokens, when hubs have them) are masked.
+std::string DescribeConfig(const Config& config);
+
 // Parses configuration text. Errors name `origin`, the line and the key.
 Result<Config> ParseConfig(std::string_view text, const std::string& origin);
 

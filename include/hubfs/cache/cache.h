@@ -236,6 +236,8 @@ class Cache {
   Status RemoveBlob(const std::string& key);
 
   CacheUsage Usage();
+  // Blobs this process evicted since it opened the cache (for .hubfs/stats).
+  uint64_t evictions() const { return evictions_.load(std::memory_order_relaxed); }
   // Reserves `bytes` under the limit for a block about to be written, evicting as needed.
   // kResourceExhausted when that is impossible. Unreserve gives them back.
   // Only blobs whose last access is older than `evict_before` (ms) are evicted for it.
@@ -274,6 +276,7 @@ class Cache {
   CacheOptions options_;
   std::unique_ptr<Index> index_;
   std::mutex evict_mu_;  // one evictor at a time in this process
+  std::atomic<uint64_t> evictions_{0};
   int users_fd_ = -1;    // shared lock on index/users.lock while this Cache is open
   // Until then, Reserve does not wait for space to free up: it just found none.
   std::atomic<int64_t> full_until_ms_{0};

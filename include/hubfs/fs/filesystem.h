@@ -20,6 +20,8 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
+#include <map>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -44,6 +46,8 @@ struct FsOptions {
   double unknown_size_timeout = 1; // seconds for attributes of a file whose size is not known yet
   // The daemon's control socket, shown as user.hubfs.control on the root folder ("": none).
   std::string control_address;
+  // The effective configuration (secrets masked), shown as /.hubfs/config.
+  std::string config_text;
   uint32_t uid = 0;
   uint32_t gid = 0;
 };
@@ -72,6 +76,16 @@ struct OpenResult {
   // The size is not published (st_size shows 0): the kernel must pass reads through to EOF
   // instead of trusting st_size.
   bool direct_io = false;
+};
+
+// An error a reader got, as /.hubfs/errors shows it.
+struct RecordedError {
+  int64_t at = 0;        // seconds since the epoch
+  std::string op;        // the FUSE operation
+  std::string path;      // in the mount, when known
+  std::string source;    // the URL, for remote files
+  std::string message;   // the reason
+  std::string kind;      // the Code's name
 };
 
 struct RefreshResult {
@@ -126,6 +140,14 @@ class Filesystem {
 
   FsStats Stats() const;
 
+  // Remembers an error returned to a reader, for /.hubfs/errors and the errors_total metric.
+  void RecordError(std::string_view op, NodeId ino, const Status& status);
+  // The contents of /.hubfs/stats and /.hubfs/errors now.
+  std::string StatsText() const;
+  std::string ErrorsText() const;
+  // The mount path of `ino` ("/onnx/vision/..."), "" when unknown.
+  std::string PathOf(NodeId ino) const;
+
   // Extended attributes of files with remote content (docs/architecture.md):
   //   user.hubfs.sha256        published (or pinned) sha256, hex
   //   user.hubfs.source        the URL the bytes come from
@@ -176,6 +198,10 @@ class Filesystem {
   std::unordered_map<NodeId, std::shared_ptr<const Tree>> orphans_;
   std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> handles_;
   uint64_t next_handle_ = 1;
+
+  mutable std::mutex errors_mu_;  // guards the two members below
+  std::deque<RecordedError> errors_;
+  std::map<std::string, uint64_t> errors_by_kind_;
 };
 
 }  // namespace hubfs::fs

@@ -75,6 +75,10 @@ struct EngineCounters {
   std::atomic<uint64_t> blocks_uncached{0};   // served from memory: the cache was full
   std::atomic<uint64_t> verify_failures{0};   // whole-file sha256 mismatches
   std::atomic<uint64_t> fetch_failures{0};
+  std::atomic<uint64_t> reads{0};             // reads of remote files
+  std::atomic<uint64_t> read_hits{0};         // ... whose first block was on disk already
+  std::atomic<uint64_t> bytes_served{0};      // bytes returned to readers
+  std::atomic<int64_t> fetches_in_flight{0};  // ranged or whole-file GETs running now
 };
 
 class ReadEngine {

@@ -24,6 +24,7 @@
 namespace hubfs::fs {
 
 inline constexpr char kErrorFileName[] = "ERROR.txt";
+inline constexpr char kStatusFolder[] = ".hubfs";  // the daemon's own files: stats, errors, config
 
 struct Node {
   NodeId id = 0;
@@ -34,6 +35,7 @@ struct Node {
   int64_t mtime = 0;
   std::optional<hubs::RemoteObject> remote;  // files with downloadable content
   std::string content;                       // generated files: bytes; symlinks: target
+  bool dynamic = false;                      // generated at each open (.hubfs/stats): content names it
   std::vector<NodeId> children;              // directories, sorted by name
   uint32_t subdirs = 0;                      // directories: how many children are directories
   uint32_t hub = 0;                          // index of the hub (Tree::AddHub order) it belongs to
@@ -52,6 +54,11 @@ class Tree {
   // Adds /<hub>/ERROR.txt explaining why the hub has no listing.
   void AddHubError(const std::string& hub, const std::string& message, int64_t mtime,
                    uint32_t hub_index = 0);
+  // Adds a file the daemon generates at `path` below the root (e.g. {".hubfs", "stats"}), with
+  // fixed `content`, or, when `dynamic`, content made at each open (`content` then names it).
+  // Skipped with a warning when the name is taken.
+  void AddGenerated(const std::vector<std::string>& path, std::string content, bool dynamic, int64_t mtime,
+                    std::vector<std::string>* warnings);
   // Sorts children; call once after the last Add.
   void Finish();
 

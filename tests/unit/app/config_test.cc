@@ -463,6 +463,11 @@ TEST(LoadConfigTest, EmptyPathWithoutAnyFileUsesBuiltInDefaults) {
 
 // ---- digits and mindspore hubs ---------------------------------------------------------------
 
+TEST(ParseConfigTest, HubfsFolderNameIsReserved) {
+  EXPECT_THAT(ErrorOf("[[hub]]\ntype = \"onnx\"\nname = \".hubfs\"\nrepo = \"a/b\"\n"),
+              AllOf(HasSubstr(":1"), HasSubstr("reserved")));
+}
+
 TEST(ParseConfigTest, DigitsHubWithUrlsAndNames) {
   Config c = MustParse(
       "[[hub]]\ntype = \"digits\"\nurls = [\"http://a/store/\", \"https://b/5.0\"]\nnames = [\"nv\"]\n"

@@ -139,7 +139,7 @@ class FilesystemTest : public ::testing::Test {
 
 TEST_F(FilesystemTest, RootListsOneFolderPerHub) {
   EXPECT_EQ(Names(ReadDirAll(kRootId)),
-            (std::vector<std::string>{".", "..", "broken", "other", "zoo"}));
+            (std::vector<std::string>{".", "..", ".hubfs", "broken", "other", "zoo"}));
 }
 
 TEST_F(FilesystemTest, LookupReturnsAttrAndCountsReferences) {
@@ -462,8 +462,8 @@ TEST_F(FilesystemTest, ConflictingEntriesAreSkipped) {
 
 TEST_F(FilesystemTest, StatsCountNodes) {
   // root; zoo, vision, resnet.onnx, corrupt.onnx, info.json, latest, README;
-  // broken, ERROR.txt; other, ok.txt
-  EXPECT_EQ(fs_->Stats().nodes, 12u);
+  // broken, ERROR.txt; other, ok.txt; .hubfs, stats, errors, config
+  EXPECT_EQ(fs_->Stats().nodes, 16u);
   EXPECT_EQ(fs_->Stats().open_handles, 0u);
 }
 
@@ -615,7 +615,43 @@ TEST(FilesystemBeforeLoadTest, OnlyTheEmptyRoot) {
   EXPECT_EQ(root->mode, static_cast<uint32_t>(S_IFDIR | 0555));
   EXPECT_EQ(fs.Stats().nodes, 1u);
   fs.Load();
-  EXPECT_EQ(fs.Stats().nodes, 1u);
+  EXPECT_EQ(fs.Stats().nodes, 5u) << "the root and .hubfs/{stats,errors,config}";
+}
+
+TEST(FilesystemStatusFilesTest, StatsAndErrorsAreMadeAtOpen) {
+  hubfs::test::TempDir tmp;
+  auto cache = cache::Cache::Open(tmp.Sub("cache"));
+  ASSERT_TRUE(cache.ok());
+  FakeHttpClient http;
+  ReadEngine engine(http, **cache, ReadEngineOptions{});
+  FsOptions options;
+  options.config_text = "# effective configuration\n";
+  Filesystem fs({}, engine, options);
+  fs.Load();
+  const NodeId dir = fs.Lookup(kRootId, ".hubfs")->ino;
+  auto read_all = [&](const char* name) {
+    auto attr = fs.Lookup(dir, name);
+    EXPECT_TRUE(attr.ok());
+    auto opened = fs.Open(attr->ino);
+    EXPECT_TRUE(opened.ok());
+    std::string buf(1 << 16, '\0');
+    auto n = fs.Read(opened->handle, 0, buf.size(), buf.data());
+    fs.Release(opened->handle);
+    buf.resize(n.value_or(0));
+    return std::make_pair(*opened, buf);
+  };
+  auto [stats_open, stats] = read_all("stats");
+  EXPECT_TRUE(stats_open.direct_io) << "made at open: st_size cannot be known";
+  EXPECT_FALSE(stats_open.keep_cache);
+  EXPECT_NE(stats.find("# TYPE hubfs_origin_bytes_total counter\nhubfs_origin_bytes_total 0\n"), std::string::npos)
+      << stats;
+  EXPECT_EQ(read_all("errors").second, "no errors since the mount\n");
+  EXPECT_EQ(read_all("config").second, "# effective configuration\n");
+
+  fs.RecordError("read", dir, Status::DataLoss("sha256 mismatch"));
+  const std::string errors = read_all("errors").second;
+  EXPECT_NE(errors.find("read /.hubfs: DataLoss: sha256 mismatch"), std::string::npos) << errors;
+  EXPECT_NE(read_all("stats").second.find("hubfs_errors_total{kind=\"DataLoss\"} 1"), std::string::npos);
 }
 
 }  // namespace
