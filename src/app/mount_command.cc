@@ -34,6 +34,7 @@
 #include "hubfs/net/git/git_mirror.h"
 #include "hubfs/net/curl_http_client.h"
 #include "control_socket.h"
+#include "hub_factory.h"
 #include "mount_table.h"
 #include "ticker.h"
 
@@ -169,27 +170,6 @@ nlohmann::json HandleControl(Daemon& d, const nlohmann::json& request) {
   return {{"ok", false}, {"error", "unknown request '" + op + "'"}};
 }
 
-// The hub adapter for one [[hub]] table, with what it needs from the daemon.
-Result<std::unique_ptr<hubs::Hub>> MakeHub(Daemon& d, const Config& config, const HubConfig& hub) {
-  using HubPtr = std::unique_ptr<hubs::Hub>;
-  if (hub.type == "digits") return HubPtr(std::make_unique<hubs::digits::DigitsHub>(hub.digits, *d.documents));
-  if (hub.type == "mindspore") {
-    net::GitMirrorOptions git;
-    git.url = hub.mindspore.git_url;
-    git.mirror_dir = config.cache_dir + "/git/" + Slugify(hub.mindspore.git_url);
-    git.branches = hub.mindspore.branches;
-    // A fetch moves a whole repository; give it more than one block's read_timeout.
-    git.timeout = std::max(std::chrono::milliseconds(60000), std::chrono::milliseconds(config.read_timeout_ms * 6));
-    auto repository = net::LibGit2Repository::Open(git);
-    if (!repository) return repository.error().WithContext("hub " + hub.name + ": git mirror " + git.mirror_dir);
-    d.repositories.push_back(std::move(repository).value());
-    hubs::mindspore::MindSporeHubOptions options = hub.mindspore;
-    options.metadata_ttl = config.metadata_ttl;
-    return HubPtr(std::make_unique<hubs::mindspore::MindSporeHub>(options, *d.repositories.back()));
-  }
-  return HubPtr(std::make_unique<hubs::onnx::OnnxHub>(hub.onnx, *d.documents));
-}
-
 Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::string& mountpoint) {
   net::CurlHttpClient::Options http_options;
   // A transfer that stalls longer than a reader would wait is useless, and it holds an engine
@@ -215,8 +195,10 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   std::vector<hubs::Hub*> hubs;
   fs::FsOptions fs_options;
   for (const HubConfig& hub : config.hubs) {
-    HUBFS_ASSIGN_OR_RETURN(auto made, MakeHub(d, config, hub));
-    d.hubs.push_back(std::move(made));
+    HUBFS_ASSIGN_OR_RETURN(auto mirror, OpenHubMirror(config, hub));
+    net::GitRepository* git = mirror.get();
+    if (mirror) d.repositories.push_back(std::move(mirror));
+    d.hubs.push_back(MakeHub(config, hub, *d.documents, git));
     hubs.push_back(d.hubs.back().get());
     fs_options.verification.push_back(hub.verification.value_or(config.verification));
   }

@@ -1,0 +1,27 @@
+// Builds the hub adapters of a configuration, for `hubfs mount` and for the commands that read
+// hubs without a mount (`hubfs ls`, `hubfs search`).
+//
+// Two steps, so that a caller can wrap the git mirror (e.g. to observe stale fetches) before the
+// hub is made: OpenHubMirror opens the local mirror a git-listed hub reads (nullptr for hubs
+// listed over HTTP), MakeHub builds the adapter over the documents or that mirror.
+#pragma once
+
+#include <memory>
+
+#include "hubfs/app/config.h"
+#include "hubfs/core/result.h"
+#include "hubfs/hubs/hub.h"
+#include "hubfs/net/git/git_repository.h"
+
+namespace hubfs::app {
+
+// The bare git mirror of a MindSpore hub, below <cache_dir>/git/ (created when missing; opening
+// makes no request). nullptr for hub types that list over HTTP.
+Result<std::unique_ptr<net::GitRepository>> OpenHubMirror(const Config& config, const HubConfig& hub);
+
+// The adapter for one [[hub]] table. `documents` (HTTP-listed hubs) and `mirror` (git-listed
+// hubs: from OpenHubMirror, possibly wrapped; must be non-null for them) must outlive the hub.
+std::unique_ptr<hubs::Hub> MakeHub(const Config& config, const HubConfig& hub, hubs::DocumentSource& documents,
+                                   net::GitRepository* mirror);
+
+}  // namespace hubfs::app

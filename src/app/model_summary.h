@@ -1,0 +1,47 @@
+// Model summaries: one line of `hubfs ls` / `hubfs search` per model folder of a hub's listing,
+// read from the documents the listing already carries (no I/O):
+//
+//   onnx       <domain>/<slug>/info.json (the model's manifest entries): name = "model",
+//              version = the opsets, tags = the union of metadata.tags, size = model_bytes of the
+//              largest opset (the file model.onnx points to), framework "onnx"
+//   digits     <store>/<model>/info.json: name = "name", framework = "framework" (lower-cased),
+//              version = "<framework> version"; tags = aux.json "dataset"; size unknown (stores
+//              publish none)
+//   mindspore  <version>/<model>/<model>.md front matter: name = model-name, version =
+//              model-version, tags = module-type, backbone-name, train-dataset; framework
+//              "mindspore"; size unknown
+//
+// Folders whose document is missing or unusable are not models and are left out; a DIGITS store
+// that could not be listed (its ERROR.txt) is reported in `failures`.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hubfs/hubs/hub.h"
+
+namespace hubfs::app {
+
+struct ModelSummary {
+  std::string hub;    // the hub's folder name
+  std::string path;   // the model's folder below the hub, '/'-separated
+  std::string name;   // as the hub names it
+  std::string version;       // "" when unknown; ONNX: the opsets, e.g. "8,12"
+  std::vector<int> opsets;   // ONNX only, ascending
+  std::string framework;     // lower-case; "" when unknown
+  std::vector<std::string> tags;
+  std::optional<uint64_t> size;  // bytes of the model file, when the hub publishes it
+};
+
+struct Summaries {
+  std::vector<ModelSummary> models;  // in listing order
+  std::vector<std::string> failures;  // "<folder>: <why>" for parts that could not be listed
+};
+
+// `hub_type` is the configuration's type ("onnx", "digits", "mindspore").
+Summaries SummarizeListing(std::string_view hub_type, const std::string& hub_name, const hubs::Listing& listing);
+
+}  // namespace hubfs::app
