@@ -392,7 +392,7 @@ std::string DescribeConfig(const Config& c) {
 
 Status AddDigitsStoresFromEnvironment(std::string_view value, Config* config) {
   auto urls = hubs::digits::ParseStoreUrlList(value);
-  if (!urls) return Status::InvalidArgument("DIGITS_MODEL_STORE_URL: " + urls.error().message());
+  if (!urls) return Status::InvalidArgument(urls.error().message());  // names the variable already
   if (urls->empty()) return Status();
   HubConfig* target = nullptr;
   for (HubConfig& hub : config->hubs) {

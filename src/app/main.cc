@@ -53,6 +53,22 @@ int main(int argc, char** argv) {
   CLI::App* unpin_cmd = app.add_subcommand("unpin", "Let pinned files be evicted again");
   unpin_cmd->add_option("PATH", unpin_paths, "Files in a hubfs mount")->required();
 
+  hubfs::app::PrefetchArgs prefetch;
+  CLI::App* prefetch_cmd = app.add_subcommand("prefetch", "Download files into the cache now");
+  prefetch_cmd->add_option("PATH", prefetch.paths,
+                           "Files or folders in a hubfs mount (folders: every file below)")
+      ->required();
+  prefetch_cmd->add_flag("--pin", prefetch.pin, "Pin the files first, so they are never evicted");
+  prefetch_cmd->add_option("--jobs,-j", prefetch.jobs, "Files to read at a time")
+      ->default_val(2)
+      ->check(CLI::Range(1, 64));
+  prefetch_cmd->footer(
+      "Reads each file through the mount, so it is verified and cached as for any reader;\n"
+      "files already cached and verified are skipped, so running it again resumes. Prints a\n"
+      "progress line on a terminal, else one line per file (ok/skipped/failed). Exit status:\n"
+      "0 every file is cached, 1 a file failed (reason printed), 2 no such path or not in a\n"
+      "hubfs mount, 130 interrupted.");
+
   std::string validate_path;
   CLI::App* validate_cmd = app.add_subcommand(
       "validate", "Check MindSpore Hub asset files (.md) with the rules of the hub's md_validator");
@@ -77,12 +93,46 @@ int main(int argc, char** argv) {
       "asks the servers at once; entries that changed appear in the mount when this returns,\n"
       "and a hub that cannot be reached keeps its last listing (exit status 1).");
 
+  hubfs::app::BrowseArgs browse;
+  CLI::App* ls_cmd = app.add_subcommand("ls", "List the models of the configured hubs, without mounting");
+  ls_cmd->add_option("HUB[/PATH]", browse.target, "One hub, or a folder of it (default: every hub)");
+  hubfs::app::BrowseArgs search;
+  CLI::App* search_cmd = app.add_subcommand("search", "Find models by name in every configured hub");
+  search_cmd->add_option("TEXT", search.text, "Part of the model name (case-insensitive)")->required();
+  for (auto [cmd, args] : {std::pair{ls_cmd, &browse}, std::pair{search_cmd, &search}}) {
+    cmd->add_option("--tag,-t", args->tags, "Only models with one of these tags (repeatable; case-insensitive)");
+    cmd->add_option("--framework", args->framework, "Only models of this framework: onnx, caffe, torch, mindspore, ...");
+    cmd->add_flag("--json", args->json, "Print a JSON array of objects instead of a table");
+    cmd->add_option("--config,-c", args->config_path, "Configuration file (default: as hubfs mount)");
+    cmd->footer(
+        "Reads the hubs' indexes through the cache (cache_dir): copies younger than metadata_ttl\n"
+        "are used without a request; when a server is down, the cached copy is used with a note\n"
+        "on stderr. Columns: hub/path, name, opset/version, framework, tags, size.\n"
+        "Exit status: 0; 1 a hub could not be listed (nothing cached); 2 unknown hub or path.");
+  }
+  std::string config_check_path;
+  CLI::App* config_cmd = app.add_subcommand("config", "Work with the configuration file");
+  config_cmd->require_subcommand(1);
+  CLI::App* config_check_cmd = config_cmd->add_subcommand("check", "Validate a configuration and show its effective settings");
+  config_check_cmd->add_option("FILE", config_check_path,
+                               "Configuration file (default: the one hubfs mount would use)");
+  config_check_cmd->footer("Applies DIGITS_MODEL_STORE_URL as hubfs mount does. Exit status: 0 ok; 1 an error,\n"
+                           "printed as FILE:LINE: message naming the key.");
+
+  hubfs::app::CacheArgs cache_args;
+  CLI::App* cache_cmd = hubfs::app::AddCacheCommand(app, cache_args);
+
   CLI11_PARSE(app, argc, argv);
   if (*mount_cmd) return hubfs::app::RunMount(mount);
   if (*umount_cmd) return hubfs::app::RunUmount(umount_point);
   if (*pin_cmd) return hubfs::app::RunPin(pin_paths, true);
   if (*refresh_cmd) return hubfs::app::RunRefresh(refresh_hubs, refresh_mount);
   if (*unpin_cmd) return hubfs::app::RunPin(unpin_paths, false);
+  if (*prefetch_cmd) return hubfs::app::RunPrefetch(prefetch);
   if (*validate_cmd) return hubfs::app::RunValidate(validate_path, std::cout, std::cerr);
+  if (*ls_cmd) return hubfs::app::RunLs(browse, std::cout, std::cerr);
+  if (*search_cmd) return hubfs::app::RunSearch(search, std::cout, std::cerr);
+  if (*config_check_cmd) return hubfs::app::RunConfigCheck(config_check_path, std::cout, std::cerr);
+  if (*cache_cmd) return hubfs::app::RunCache(cache_args, std::cout, std::cerr);
   return 1;
 }

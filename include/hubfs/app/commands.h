@@ -5,6 +5,10 @@
 #include <string>
 #include <vector>
 
+namespace CLI {
+class App;
+}  // namespace CLI
+
 namespace hubfs::app {
 
 struct MountArgs {
@@ -29,6 +33,19 @@ int RunUmount(const std::string& mountpoint);
 // evicted from the cache. Pinning does not download; `cat` or a future prefetch does.
 int RunPin(const std::vector<std::string>& paths, bool pin);
 
+struct PrefetchArgs {
+  std::vector<std::string> paths;  // files or folders in hubfs mounts
+  bool pin = false;                // pin every file before reading any
+  int jobs = 2;                    // files read at a time
+};
+
+// Fills the cache with the files at or below `args.paths` by reading them through the mount;
+// files already cached whole and verified are skipped. Progress on stdout: a redrawn line on a
+// terminal, else one line per file. Returns 0 when every file is cached, 1 when one failed
+// (reason printed), 2 for a path that does not exist or is not in a hubfs mount, 130 when
+// interrupted (SIGINT, SIGTERM, SIGHUP).
+int RunPrefetch(const PrefetchArgs& args);
+
 // Asks running mounts (`mount`, or every hubfs mount when empty) to list `hubs` (every hub when
 // empty) again now; returns 0 when all did, 1 when one failed, 2 when there is no such mount.
 int RunRefresh(const std::vector<std::string>& hubs, const std::string& mount);
@@ -38,5 +55,40 @@ int RunRefresh(const std::vector<std::string>& hubs, const std::string& mount);
 // "path:line: problem" lines and a summary to `out`. Returns 0 when every file passes, 1 when
 // one fails, 2 when `path` does not exist (message on `err`).
 int RunValidate(const std::string& path, std::ostream& out, std::ostream& err);
+
+// `hubfs ls` / `hubfs search`: the configured hubs' models from their (cached) indexes, without a
+// mount (docs/cli.md). Exit status: 0, 1 when a hub or store could not be listed and nothing
+// usable is cached (or the configuration is bad), 2 for an unknown hub or path.
+struct BrowseArgs {
+  std::string target;  // ls: HUB[/PATH]; "" for every hub
+  std::string text;    // search: case-insensitive substring of model names
+  std::vector<std::string> tags;  // any-match, case-insensitive
+  std::string framework;          // "onnx", "caffe", "mindspore", ... case-insensitive
+  bool json = false;
+  std::string config_path;  // empty: the default search (config.h)
+};
+int RunLs(const BrowseArgs& args, std::ostream& out, std::ostream& err);
+int RunSearch(const BrowseArgs& args, std::ostream& out, std::ostream& err);
+
+// `hubfs config check [FILE]`: loads the configuration as `hubfs mount` would and prints
+// "FILE: ok (N hubs: ...)" and the effective settings to `out` (0), or the error with file:line
+// and key to `err` (1).
+int RunConfigCheck(const std::string& path, std::ostream& out, std::ostream& err);
+
+// `hubfs cache stats|verify|gc|clear` (docs/configuration.md): opens the cache folder directly.
+struct CacheArgs {
+  std::string action;       // "stats", "verify", "gc" or "clear" (set by the parser)
+  std::string cache_dir;    // overrides the configuration's
+  std::string config_path;  // empty: the default search (config.h)
+  bool json = false;        // stats: JSON instead of text
+  bool fix = false;         // verify: remove bad blobs that no process has open
+  std::string to;           // gc: target size ("20G", "50%"); empty: cache_size
+  bool force = false;       // clear: also while other hubfs processes use the cache
+};
+// Adds the `cache` subcommand and its four subcommands to `app`, filling `args`.
+CLI::App* AddCacheCommand(CLI::App& app, CacheArgs& args);
+// Exit status: 0 ok; 1 verify found bad blobs, gc could not reach its target, or clear refused
+// because the cache is in use; 2 an error (bad configuration, unreadable cache).
+int RunCache(const CacheArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace hubfs::app

@@ -111,6 +111,70 @@ struct CacheUsage {
   uint64_t size_limit = 0;
 };
 
+// ---- Administration (src/cache/cache_admin.cc): `hubfs cache stats|verify|gc|clear`.
+
+struct BlobEntry {
+  std::string key;
+  BlobRecord record;
+};
+
+// The index at one moment (one read transaction).
+struct CacheSummary {
+  uint64_t used_bytes = 0;
+  uint64_t reserved_bytes = 0;
+  std::vector<BlobEntry> blobs;  // every blob record that decodes, in key order
+  uint64_t malformed_blobs = 0;  // records that do not decode (treated as absent)
+  uint64_t documents = 0;        // cached documents (manifests, listings)
+  uint64_t size_records = 0;     // "size <URL>" records
+  uint64_t trust_records = 0;    // "trust <URL>" records
+  uint64_t absent_records = 0;   // "absent <URL>" records
+};
+
+struct VerifyOptions {
+  bool fix = false;  // remove bad blobs that no process has open (pins are kept)
+  // Called after each blob: bytes of present blocks checked so far, and in all.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+};
+
+struct BadBlob {
+  std::string key;
+  std::string source_url;
+  std::string path;      // its file
+  std::string problem;   // what is wrong
+  bool removed = false;  // fix: its records and file were deleted
+  bool in_use = false;   // fix: open in some process, so left alone
+};
+
+struct VerifyReport {
+  uint64_t blobs = 0;         // blob records examined
+  uint64_t blocks = 0;        // present blocks re-read
+  uint64_t bytes = 0;         // their bytes
+  uint64_t hashed_blobs = 0;  // verified blobs whose whole-file sha256 was recomputed
+  std::vector<BadBlob> bad;
+};
+
+struct EvictedBlob {
+  std::string key;
+  std::string source_url;
+  uint64_t bytes = 0;  // cached bytes it held
+};
+
+struct ShrinkReport {
+  uint64_t used_before = 0;
+  uint64_t used_after = 0;
+  std::vector<EvictedBlob> evicted;  // blobs that left the index meanwhile
+};
+
+struct ClearReport {
+  bool exclusive = false;        // no other process had the cache open: everything went
+  uint64_t removed_blobs = 0;
+  uint64_t removed_bytes = 0;
+  uint64_t kept_open_blobs = 0;  // force: open in a running process, left alone
+  uint64_t kept_open_bytes = 0;
+  uint64_t pins_kept = 0;        // pinned blobs whose pin survives, with no bytes
+  uint64_t documents_removed = 0;  // every docs record: documents, size, trust, absent
+};
+
 BlockDigest DigestBlock(std::string_view data);
 
 // Incremental block digest, for data that arrives in pieces.
@@ -255,6 +319,23 @@ class Cache {
 
   // Where the blob `key` lives on disk (for tools and tests).
   std::string BlobPath(const std::string& key) const;
+
+  // Administration (cache_admin.cc). Safe while daemons use the cache: blobs open anywhere
+  // (in-use lock) are never removed, and removal takes the lock eviction takes.
+  Result<CacheSummary> Summarize();
+  // Re-reads every present block against its XXH3-128 and, for verified blobs whose blocks are
+  // all present, recomputes the whole-file sha256. Poisoned blobs and blobs whose file vanished
+  // are bad too. Changes nothing unless options.fix.
+  Result<VerifyReport> Verify(const VerifyOptions& options);
+  // Evicts least recently used blobs (EvictOne: unpinned, not open) until used_bytes <= target.
+  Result<ShrinkReport> ShrinkTo(uint64_t target_bytes);
+  // Whether another process (a daemon, a command) has this cache open: the shared lock every
+  // open Cache holds on index/users.lock.
+  bool HasOtherUsers();
+  // Empties the cache: blobs, blocks and every docs record (documents, size, trust and absent
+  // records); pins stay as empty records. kFailedPrecondition while another process has the cache
+  // open, unless `force`: then blobs open somewhere are kept and the rest goes.
+  Result<ClearReport> Clear(bool force);
 
   struct Index;  // opaque: the LMDB environment and its databases
 
