@@ -603,13 +603,17 @@ TEST_F(FilesystemPolicyTest, ListedFileMissingOnTheServerIsEioNotEnoent) {
   }
 }
 
-TEST(FilesystemBeforeLoadTest, OnlyTheEmptyRoot) {
+// A cache and a read engine for a filesystem without hubs.
+struct NoHubs {
   hubfs::test::TempDir tmp;
-  auto cache = cache::Cache::Open(tmp.Sub("cache"));
-  ASSERT_TRUE(cache.ok());
   FakeHttpClient http;
-  ReadEngine engine(http, **cache, ReadEngineOptions{});
-  Filesystem fs({}, engine, FsOptions{});
+  std::unique_ptr<cache::Cache> cache = cache::Cache::Open(tmp.Sub("cache")).value();
+  ReadEngine engine{http, *cache, ReadEngineOptions{}};
+};
+
+TEST(FilesystemBeforeLoadTest, OnlyTheEmptyRoot) {
+  NoHubs env;
+  Filesystem fs({}, env.engine, FsOptions{});
   auto root = fs.GetAttr(kRootId);
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(root->mode, static_cast<uint32_t>(S_IFDIR | 0555));
@@ -619,14 +623,10 @@ TEST(FilesystemBeforeLoadTest, OnlyTheEmptyRoot) {
 }
 
 TEST(FilesystemStatusFilesTest, StatsAndErrorsAreMadeAtOpen) {
-  hubfs::test::TempDir tmp;
-  auto cache = cache::Cache::Open(tmp.Sub("cache"));
-  ASSERT_TRUE(cache.ok());
-  FakeHttpClient http;
-  ReadEngine engine(http, **cache, ReadEngineOptions{});
+  NoHubs env;
   FsOptions options;
   options.config_text = "# effective configuration\n";
-  Filesystem fs({}, engine, options);
+  Filesystem fs({}, env.engine, options);
   fs.Load();
   const NodeId dir = fs.Lookup(kRootId, ".hubfs")->ino;
   auto read_all = [&](const char* name) {

@@ -209,6 +209,21 @@ class ReadEngineTest : public ::testing::Test {
     return WaitForRecord(key, [&](const cache::BlobRecord& r) { return r.state == state; });
   }
 
+  // Trust on first use: `body` at kUrl (no published digest) is read once, verified and pinned,
+  // then its blob is evicted; a fresh engine is ready for the next download.
+  void DownloadThenEvict(const std::string& body) {
+    http_.Serve(kUrl, {.body = body});
+    NewEngine();
+    {
+      auto file = Open({kUrl, body.size(), std::nullopt});
+      ASSERT_TRUE(file);
+      ASSERT_EQ(Read(*file, 0, body.size()).value(), body);
+    }
+    ASSERT_TRUE(WaitForState(cache::BlobKeyForUrl(kUrl), cache::BlobState::kVerified));
+    NewEngine();
+    ASSERT_TRUE(cache_->RemoveBlob(cache::BlobKeyForUrl(kUrl)).ok());
+  }
+
   hubfs::test::TempDir tmp_;
   FakeHttpClient http_;
   GatedHttpClient gate_{http_};
@@ -935,15 +950,7 @@ TEST_F(ReadEngineTest, FirstDownloadWithoutDigestRecordsTrust) {
 // After eviction, a second download of the same URL must be the same bytes.
 TEST_F(ReadEngineTest, ChangedContentAfterEvictionIsRefusedInStrict) {
   const std::string body = Bytes(3000, 7);
-  http_.Serve(kUrl, {.body = body});
-  NewEngine();
-  {
-    auto file = Open({kUrl, body.size(), std::nullopt});
-    ASSERT_EQ(Read(*file, 0, body.size()).value(), body);
-  }
-  ASSERT_TRUE(WaitForState(cache::BlobKeyForUrl(kUrl), cache::BlobState::kVerified));
-  NewEngine();
-  ASSERT_TRUE(cache_->RemoveBlob(cache::BlobKeyForUrl(kUrl)).ok());  // evicted
+  DownloadThenEvict(body);
   std::string changed = body;
   changed[10] ^= 1;
   http_.Serve(kUrl, {.body = changed});
@@ -959,15 +966,7 @@ TEST_F(ReadEngineTest, ChangedContentAfterEvictionIsRefusedInStrict) {
 
 TEST_F(ReadEngineTest, SameContentAfterEvictionIsServed) {
   const std::string body = Bytes(3000, 7);
-  http_.Serve(kUrl, {.body = body});
-  NewEngine();
-  {
-    auto file = Open({kUrl, body.size(), std::nullopt});
-    ASSERT_EQ(Read(*file, 0, body.size()).value(), body);
-  }
-  ASSERT_TRUE(WaitForState(cache::BlobKeyForUrl(kUrl), cache::BlobState::kVerified));
-  NewEngine();
-  ASSERT_TRUE(cache_->RemoveBlob(cache::BlobKeyForUrl(kUrl)).ok());
+  DownloadThenEvict(body);
   auto file = Open({kUrl, body.size(), std::nullopt});
   ASSERT_TRUE(file);
   EXPECT_EQ(Read(*file, 0, body.size()).value(), body);
