@@ -81,7 +81,40 @@ int main(int argc, char** argv) {
       "1 a file failed, 2 no such file or folder. Checks the front matter (two '---' lines,\n"
       "YAML), required fields, value types and allow-lists, and the asset entries; a _cn.md\n"
       "file is checked through its English twin, as the official tool does. Offline: links\n"
-      "are not fetched, and train-dataset and featured-image are not checked.");
+      "are not fetched, and train-dataset and featured-image are not checked.\n"
+      "With --format onnx or digits, DIR is a folder hubfs publish wrote: its\n"
+      "ONNX_HUB_MANIFEST.json or master.json and info.json files are read with hubfs' parsers\n"
+      "and every file they name is re-hashed and compared.");
+  std::string validate_format = "mindspore";
+  validate_cmd->add_option("--format", validate_format,
+                           "What DIR holds: mindspore (default; asset .md files), onnx or digits")
+      ->check(CLI::IsMember({"mindspore", "onnx", "digits"}));
+
+  hubfs::app::PublishArgs publish;
+  CLI::App* publish_cmd = app.add_subcommand(
+      "publish", "Write the index documents that make a folder of models a hub");
+  publish_cmd->add_option("DIR", publish.dir, "The folder of models (documents are written into it)")
+      ->required();
+  publish_cmd->add_option("--format", publish.format, "onnx, digits or mindspore")
+      ->required()
+      ->check(CLI::IsMember({"onnx", "digits", "mindspore"}));
+  publish_cmd->add_option("--base-url", publish.base_url,
+                          "mindspore: the http(s) URL DIR is served at (asset-link prefix)");
+  publish_cmd->add_flag("--git", publish.git,
+                        "mindspore: git init, add and commit DIR (only mshub_res/ is tracked)");
+  publish_cmd->footer(
+      "onnx: DIR is the repo root. Every *.onnx below it becomes an entry of\n"
+      "DIR/ONNX_HUB_MANIFEST.json (name from the file stem, opset, onnx_version and io_ports read\n"
+      "from the model, model_sha and model_bytes, tags from the folders; a <stem>.tar.gz beside it\n"
+      "becomes model_with_data_*). Serve DIR as <base>/<owner>/<name>/<ref>/.\n"
+      "digits: one folder per model; writes DIR/master.json and an info.json for folders without\n"
+      "one (from .caffemodel/.prototxt/labels.txt or .t7/.lua); an existing info.json is kept.\n"
+      "mindspore: DIR/<version>/<model>/ folders of weights (.ckpt .mindir .air .onnx .ms); writes\n"
+      "DIR/mshub_res/assets/mindspore/<version>/<model>.md with asset-link and asset-sha256 and\n"
+      "placeholders marked edit-me; an existing .md is kept. A mindspore hub reads a git repo:\n"
+      "commit DIR or use --git.\n"
+      "Progress per file on stderr. Exit status: 0 written; 1 a file was skipped (reason\n"
+      "printed); 2 usage error. Check the result with hubfs validate DIR --format FORMAT.");
 
   std::vector<std::string> refresh_hubs;
   std::string refresh_mount;
@@ -129,7 +162,11 @@ int main(int argc, char** argv) {
   if (*refresh_cmd) return hubfs::app::RunRefresh(refresh_hubs, refresh_mount);
   if (*unpin_cmd) return hubfs::app::RunPin(unpin_paths, false);
   if (*prefetch_cmd) return hubfs::app::RunPrefetch(prefetch);
+  if (*validate_cmd && validate_format != "mindspore") {
+    return hubfs::app::RunPublishCheck(validate_path, validate_format, std::cout, std::cerr);
+  }
   if (*validate_cmd) return hubfs::app::RunValidate(validate_path, std::cout, std::cerr);
+  if (*publish_cmd) return hubfs::app::RunPublish(publish, std::cout, std::cerr);
   if (*ls_cmd) return hubfs::app::RunLs(browse, std::cout, std::cerr);
   if (*search_cmd) return hubfs::app::RunSearch(search, std::cout, std::cerr);
   if (*config_check_cmd) return hubfs::app::RunConfigCheck(config_check_path, std::cout, std::cerr);

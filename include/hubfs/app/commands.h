@@ -56,6 +56,23 @@ int RunRefresh(const std::vector<std::string>& hubs, const std::string& mount);
 // one fails, 2 when `path` does not exist (message on `err`).
 int RunValidate(const std::string& path, std::ostream& out, std::ostream& err);
 
+// `hubfs publish DIR --format onnx|digits|mindspore` (docs/cli.md): writes the index documents
+// that make DIR, served by any static HTTP server, a hub. Progress per file on `err`, a summary on
+// `out`. Returns 0 when everything was written, 1 when a file or folder was skipped (reason
+// printed), 2 for usage errors (no such folder, bad format, mindspore without --base-url).
+struct PublishArgs {
+  std::string dir;
+  std::string format;    // "onnx", "digits" or "mindspore"
+  std::string base_url;  // mindspore: the URL DIR is served at (asset-link prefix)
+  bool git = false;      // mindspore: git init/add/commit DIR (only mshub_res/ is tracked)
+};
+int RunPublish(const PublishArgs& args, std::ostream& out, std::ostream& err);
+
+// `hubfs validate DIR --format onnx|digits`: re-reads what publish wrote with hubfs' parsers and
+// re-hashes every file the documents name. 0 all match, 1 a mismatch (printed), 2 no such folder.
+int RunPublishCheck(const std::string& dir, const std::string& format, std::ostream& out,
+                    std::ostream& err);
+
 // `hubfs ls` / `hubfs search`: the configured hubs' models from their (cached) indexes, without a
 // mount (docs/cli.md). Exit status: 0, 1 when a hub or store could not be listed and nothing
 // usable is cached (or the configuration is bad), 2 for an unknown hub or path.
