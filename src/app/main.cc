@@ -155,6 +155,26 @@ int main(int argc, char** argv) {
   hubfs::app::CacheArgs cache_args;
   CLI::App* cache_cmd = hubfs::app::AddCacheCommand(app, cache_args);
 
+  hubfs::app::StatusArgs status_args;
+  CLI::App* status_cmd = app.add_subcommand("status", "Show what running mounts are doing");
+  status_cmd->add_option("--mount,-m", status_args.mount, "Only this mount point (default: every hubfs mount)");
+  status_cmd->add_flag("--json", status_args.json, "Print the daemons' replies as a JSON array");
+  status_cmd->footer(
+      "Per mount: daemon pid and uptime, configuration file, cache use and limit, hubs (entries,\n"
+      "age of the listing, stale), open files, downloads in flight, traffic and hit counters,\n"
+      "and the last 10 errors. Exit status: 0; 1 a mount's daemon did not answer; 2 no hubfs\n"
+      "mount is running (or --mount is not one).");
+  hubfs::app::InfoArgs info_args;
+  CLI::App* info_cmd = app.add_subcommand("info", "Show where a file of a mount comes from and what is cached");
+  info_cmd->add_option("PATH", info_args.paths, "Files or folders in a hubfs mount")->required();
+  info_cmd->add_flag("--json", info_args.json, "Print JSON (one path: an object; several: an array)");
+  info_cmd->footer(
+      "For a file: source URL, size, sha256 and whether the hub published it or it was pinned\n"
+      "on first use, bytes cached, verified/partial/poisoned, pinned, cache key and folder.\n"
+      "For a folder: files, total size and bytes cached below it. PATH must be in a running\n"
+      "mount (hubfs ls shows hubs without one). Exit status: 0; 1 a path could not be read;\n"
+      "2 no such path, or not in a hubfs mount.");
+
   CLI11_PARSE(app, argc, argv);
   if (*mount_cmd) return hubfs::app::RunMount(mount);
   if (*umount_cmd) return hubfs::app::RunUmount(umount_point);
@@ -171,5 +191,7 @@ int main(int argc, char** argv) {
   if (*search_cmd) return hubfs::app::RunSearch(search, std::cout, std::cerr);
   if (*config_check_cmd) return hubfs::app::RunConfigCheck(config_check_path, std::cout, std::cerr);
   if (*cache_cmd) return hubfs::app::RunCache(cache_args, std::cout, std::cerr);
+  if (*status_cmd) return hubfs::app::RunStatus(status_args, std::cout, std::cerr);
+  if (*info_cmd) return hubfs::app::RunInfo(info_args, std::cout, std::cerr);
   return 1;
 }

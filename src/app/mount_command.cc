@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -34,6 +35,7 @@
 #include "hubfs/net/git/git_mirror.h"
 #include "hubfs/net/curl_http_client.h"
 #include "control_socket.h"
+#include "daemon_status.h"
 #include "hub_factory.h"
 #include "mount_table.h"
 #include "ticker.h"
@@ -130,6 +132,7 @@ struct Daemon {
   std::unique_ptr<fuse::FuseMount> mount;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<Ticker> refresher;
+  DaemonFacts facts;  // for hubfs status
 };
 
 // Lists the named hubs (all when empty) again, swaps in the new tree and tells the kernel what
@@ -156,8 +159,14 @@ nlohmann::json RefreshNow(Daemon& d, const std::vector<std::string>& names, bool
   return reply;
 }
 
+// What hubfs status shows (daemon_status.h); reads state only, never waits for a download.
+nlohmann::json StatusNow(Daemon& d) {
+  return DescribeDaemon(d.facts, *d.filesystem, *d.engine, static_cast<int64_t>(std::time(nullptr)));
+}
+
 nlohmann::json HandleControl(Daemon& d, const nlohmann::json& request) {
   const std::string op = request.value("op", "");
+  if (op == "status") return StatusNow(d);
   if (op == "refresh") {
     std::vector<std::string> names;
     if (request.contains("hubs") && request["hubs"].is_array()) {
@@ -192,6 +201,9 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   });
   if (!control) return control.error().WithContext("starting the control socket");
   d.control = std::move(control).value();
+  d.facts = DaemonFacts{::getpid(), static_cast<int64_t>(std::time(nullptr)), mountpoint, config.source,
+                        config.metadata_ttl, {}};
+  for (const HubConfig& hub : config.hubs) d.facts.hub_types[hub.name] = hub.type;
   std::vector<hubs::Hub*> hubs;
   fs::FsOptions fs_options;
   for (const HubConfig& hub : config.hubs) {

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <ctime>
 
 #include "hubfs/core/logging.h"
@@ -103,6 +105,11 @@ Result<RefreshResult> Filesystem::Refresh(const std::vector<std::string>& names,
       if (now_node && selected[now_node->hub] && now_node->remote && !now_node->remote->size) {
         result.unsized.push_back(ino);
       }
+    }
+    hub_status_.assign(hubs_.size(), HubStatus{});
+    for (size_t i = 0; i < hubs_.size(); ++i) {
+      hub_status_[i].listed_at = hub_states_[i].listing ? hub_states_[i].listing->mtime : 0;
+      hub_status_[i].error = hub_states_[i].error;
     }
     tree_.store(std::move(tree));
   }
@@ -397,6 +404,48 @@ Result<std::string> Filesystem::GetXattr(NodeId ino, std::string_view name) {
     }
   }
   return Status::NotFound("no attribute " + std::string(name));
+}
+
+}  // namespace hubfs::fs
+
+// For hubfs status: the open files (filesystem.h).
+namespace hubfs::fs {
+namespace {
+
+// The path of `node` in `tree` ("/onnx/vision/..."), walking up to the root.
+std::string PathIn(const Tree& tree, const Node& node) {
+  std::vector<std::string_view> parts;
+  for (const Node* n = &node; n && n->id != kRootId; n = tree.Get(n->parent)) parts.push_back(n->name);
+  std::string path;
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) path.append("/").append(*it);
+  return path.empty() ? "/" : path;
+}
+
+}  // namespace
+
+std::vector<OpenFileStatus> Filesystem::OpenFiles() const {
+  std::vector<std::shared_ptr<OpenFile>> open;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [handle, file] : handles_) {
+      if (file->node->remote) open.push_back(file);
+    }
+  }
+  std::map<std::string, OpenFileStatus> by_key;
+  for (const auto& file : open) {
+    const hubs::RemoteObject& remote = *file->node->remote;
+    const std::string key = ReadEngine::KeyFor(remote);
+    OpenFileStatus& status = by_key[key];
+    if (status.handles++ > 0) continue;
+    status.path = PathIn(*file->tree, *file->node);
+    status.url = remote.url;
+    status.cache_key = key;
+    status.size = file->remote ? file->remote->size() : remote.size.value_or(0);
+  }
+  std::vector<OpenFileStatus> result;
+  for (auto& [key, status] : by_key) result.push_back(std::move(status));
+  std::sort(result.begin(), result.end(), [](const auto& a, const auto& b) { return a.path < b.path; });
+  return result;
 }
 
 }  // namespace hubfs::fs

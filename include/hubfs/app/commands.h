@@ -108,4 +108,24 @@ CLI::App* AddCacheCommand(CLI::App& app, CacheArgs& args);
 // because the cache is in use; 2 an error (bad configuration, unreadable cache).
 int RunCache(const CacheArgs& args, std::ostream& out, std::ostream& err);
 
+// `hubfs status [--mount MP] [--json]`: asks each running mount's daemon (or `mount`'s) what it
+// is doing: hubs, cache use, open files and downloads, counters, recent errors (docs/cli.md).
+// Exit status: 0; 1 when a daemon did not answer (reported, the others still printed); 2 when
+// no hubfs mount is running or `mount` is not one.
+struct StatusArgs {
+  std::string mount;  // "" for every hubfs mount
+  bool json = false;  // print the daemons' replies as a JSON array
+};
+int RunStatus(const StatusArgs& args, std::ostream& out, std::ostream& err);
+
+// `hubfs info PATH... [--json]`: source, size, sha256 and its origin (published or pinned on
+// first use) and cache state of files in a mount; file count, size and cached bytes of folders.
+// Exit status: 0; 1 when a path could not be read; 2 when a path does not exist or is not in a
+// hubfs mount.
+struct InfoArgs {
+  std::vector<std::string> paths;
+  bool json = false;  // one path: a JSON object; several: an array
+};
+int RunInfo(const InfoArgs& args, std::ostream& out, std::ostream& err);
+
 }  // namespace hubfs::app

@@ -101,6 +101,24 @@ struct FsStats {
   uint64_t open_handles = 0;
 };
 
+// One hub as `hubfs status` shows it (Filesystem::HubStatuses).
+struct HubStatus {
+  std::string name;
+  uint64_t entries = 0;    // files, folders and links below the hub's folder now
+  uint64_t files = 0;      // ... of them files with remote content
+  int64_t listed_at = 0;   // Listing::mtime of the listing in use; 0: none (the hub shows ERROR.txt)
+  std::string error;       // why the last listing attempt failed; "" when it worked
+};
+
+// A file with remote content that a reader has open (Filesystem::OpenFiles).
+struct OpenFileStatus {
+  std::string path;        // in the mount
+  std::string url;
+  std::string cache_key;
+  uint64_t size = 0;       // 0 when not published (learned at open)
+  uint64_t handles = 0;    // open handles of this file
+};
+
 class Filesystem {
  public:
   // `hubs`, `engine` and `sizes` (if given) must outlive the filesystem. Without `sizes`, files
@@ -139,6 +157,12 @@ class Filesystem {
   void Release(uint64_t handle);
 
   FsStats Stats() const;
+  // For `hubfs status` (filesystem_status.cc); none of them waits for a refresh or a fetch.
+  std::vector<HubStatus> HubStatuses() const;
+  // Open files with remote content, one per cache key, by path.
+  std::vector<OpenFileStatus> OpenFiles() const;
+  // The newest `n` recorded errors (oldest first); `*total` (if given): errors since the mount.
+  std::vector<RecordedError> RecentErrors(size_t n, uint64_t* total = nullptr) const;
 
   // Remembers an error returned to a reader, for /.hubfs/errors and the errors_total metric.
   void RecordError(std::string_view op, NodeId ino, const Status& status);
@@ -198,6 +222,9 @@ class Filesystem {
   std::unordered_map<NodeId, std::shared_ptr<const Tree>> orphans_;
   std::unordered_map<uint64_t, std::shared_ptr<OpenFile>> handles_;
   uint64_t next_handle_ = 1;
+  // Per hub: the last listing's time and error (hub_states_ without the listings), set by
+  // Refresh with the tree, so status needs no refresh_mu_.
+  std::vector<HubStatus> hub_status_;
 
   mutable std::mutex errors_mu_;  // guards the two members below
   std::deque<RecordedError> errors_;
