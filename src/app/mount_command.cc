@@ -140,7 +140,12 @@ struct Daemon {
 nlohmann::json RefreshNow(Daemon& d, const std::vector<std::string>& names, bool ask_servers) {
   const auto started = std::chrono::steady_clock::now();
   auto result = d.filesystem->Refresh(names, hubs::ListOptions{.refresh = ask_servers});
-  if (!result) return {{"ok", false}, {"error", result.error().message()}};
+  if (!result) {
+    // "unknown_hub" lets `hubfs refresh HUB` (without --mount) pass over mounts without that hub.
+    nlohmann::json reply{{"ok", false}, {"error", result.error().message()}};
+    if (result.error().IsNotFound()) reply["code"] = "unknown_hub";
+    return reply;
+  }
   d.mount->Invalidate(*result);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   std::string hub_list;

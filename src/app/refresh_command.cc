@@ -51,6 +51,8 @@ int RunRefresh(const std::vector<std::string>& hubs, const std::string& mount) {
   }
   nlohmann::json request{{"op", "refresh"}, {"hubs", hubs}};
   int failures = 0;
+  int refreshed = 0;
+  std::vector<std::string> unknown;  // mounts (all of them, without --mount) that lack a named hub
   for (const std::string& mp : mountpoints) {
     auto address = ControlAddress(mp);
     Result<nlohmann::json> reply = address ? CallControl(*address, request, kRefreshTimeoutSeconds)
@@ -60,12 +62,21 @@ int RunRefresh(const std::vector<std::string>& hubs, const std::string& mount) {
       ++failures;
       continue;
     }
+    if (mount.empty() && reply->value("code", "") == "unknown_hub") {
+      unknown.push_back(mp + ": " + reply->value("error", ""));
+      continue;  // another mount may have it
+    }
+    ++refreshed;
     const std::string message = reply->value("message", "");
     if (!message.empty()) std::printf("%s: %s\n", mp.c_str(), message.c_str());
     if (!reply->value("ok", false)) {
       std::fprintf(stderr, "hubfs refresh: %s: %s\n", mp.c_str(), reply->value("error", "failed").c_str());
       ++failures;
     }
+  }
+  if (refreshed == 0 && !unknown.empty()) {
+    for (const std::string& line : unknown) std::fprintf(stderr, "hubfs refresh: %s\n", line.c_str());
+    return 1;  // no mount has the hubs asked for
   }
   return failures == 0 ? 0 : 1;
 }

@@ -449,7 +449,7 @@ def test_refresh_shows_a_new_model(mount_factory, own_fixture, servers_factory):
     os.utime(master_path, (later, later))
 
     assert not new.exists(), "the model appeared without a refresh (metadata_ttl is 1h)"
-    result = refresh(HUB)
+    result = refresh("--mount", mount.path(), HUB)  # other tests may have mounts of their own
     # Store C still fails, but that is its ERROR.txt, not a failed listing of the hub.
     assert result.returncode == 0, result
     assert f"refreshed {HUB}" in result.stdout and "1 added, 0 removed" in result.stdout, result

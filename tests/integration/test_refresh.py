@@ -61,7 +61,7 @@ def test_refresh_shows_changes_and_keeps_unchanged_inodes(mount_factory, own_fix
     # metadata_ttl is an hour: without a refresh the mount keeps what it listed.
     assert mount.path(model_folder(own_fixture, dropped)).is_dir()
 
-    result = refresh(HUB)
+    result = refresh("--mount", mount.path(), HUB)  # other tests may have mounts of their own
     assert result.returncode == 0, result.stderr
     assert "added" in result.stdout and "removed" in result.stdout, result.stdout
 
