@@ -237,8 +237,11 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   d.mount = std::move(mount).value();
   // Listings older than metadata_ttl are revalidated (and changes shown) while mounted, not
   // only at the next mount; revalidation is a conditional request, cheap when nothing changed.
-  const auto period = std::chrono::seconds(std::max<int64_t>(config.metadata_ttl, 5));
-  d.refresher = std::make_unique<Ticker>(period, [&d] { RefreshNow(d, {}, /*ask_servers=*/false); });
+  // metadata_ttl = 0 means "ask at every mount", not "poll the hubs every few seconds".
+  if (config.metadata_ttl > 0) {
+    const auto period = std::chrono::seconds(std::max<int64_t>(config.metadata_ttl, 5));
+    d.refresher = std::make_unique<Ticker>(period, [&d] { RefreshNow(d, {}, /*ask_servers=*/false); });
+  }
   return Status();
 }
 
