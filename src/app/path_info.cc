@@ -10,18 +10,13 @@
 
 #include "cache_stats.h"
 #include "hubfs/core/sha256.h"
+#include "hubfs/core/time_text.h"
 #include "status_text.h"
 #include "xattr.h"
 
 namespace hubfs::app {
 namespace {
 
-std::string Label(const char* label) {
-  std::string s = "  ";
-  s += label;
-  if (s.size() < 15) s.append(15 - s.size(), ' ');
-  return s;
-}
 
 // `path` below `mountpoint` ("" for the mount point itself), symlinks resolved.
 std::string BelowMount(const std::string& path, const std::string& mountpoint) {
@@ -143,45 +138,45 @@ Result<FolderInfo> GetFolderInfo(const std::string& path, const std::string& mou
 void PrintFileInfo(const FileInfo& info, std::ostream& out) {
   out << Where(info.in_mount, info.mountpoint) << "\n";
   if (!info.remote) {
-    out << Label("generated") << "by hubfs (no remote content, never cached), " << info.size << " bytes\n";
+    out << LabelColumn("generated") << "by hubfs (no remote content, never cached), " << info.size << " bytes\n";
     return;
   }
-  out << Label("source") << info.source << "\n";
-  out << Label("size");
+  out << LabelColumn("source") << info.source << "\n";
+  out << LabelColumn("size");
   if (info.size == 0) {
     out << "not known yet (the hub publishes none; learned when the file is opened)\n";
   } else {
     out << HumanBytes(info.size) << " (" << info.size << " bytes)\n";
   }
-  out << Label("sha256");
+  out << LabelColumn("sha256");
   if (info.sha256_origin == "published") {
     out << info.sha256 << " (published by the hub)\n";
   } else if (info.sha256_origin == "pinned") {
     out << info.sha256 << " (pinned on first use";
-    if (info.pinned_at > 0) out << ", " << FormatUtc(info.pinned_at);
+    if (info.pinned_at > 0) out << ", " << UtcTimestamp(info.pinned_at);
     out << ")\n";
   } else if (info.sha256_origin == "none") {
     out << "none yet (the hub publishes none; pinned on the first complete download)\n";
   } else {
     out << (info.sha256.empty() ? std::string("?") : info.sha256) << " (origin unknown)\n";
   }
-  out << Label("cached") << HumanBytes(info.cached_bytes) << " of "
+  out << LabelColumn("cached") << HumanBytes(info.cached_bytes) << " of "
       << (info.size ? HumanBytes(info.size) : std::string("?")) << Percent(info.cached_bytes, info.size) << ", "
       << (info.state == "partial" && info.cached_bytes == 0 ? std::string("not cached") : info.state) << "\n";
-  out << Label("pinned") << (info.pinned ? "yes (never evicted)" : "no") << "\n";
-  out << Label("cache key") << info.cache_key << "\n";
-  out << Label("cache dir") << info.cache_dir << "\n";
-  if (!info.cache_note.empty()) out << Label("note") << info.cache_note << "\n";
+  out << LabelColumn("pinned") << (info.pinned ? "yes (never evicted)" : "no") << "\n";
+  out << LabelColumn("cache key") << info.cache_key << "\n";
+  out << LabelColumn("cache dir") << info.cache_dir << "\n";
+  if (!info.cache_note.empty()) out << LabelColumn("note") << info.cache_note << "\n";
 }
 
 void PrintFolderInfo(const FolderInfo& info, std::ostream& out) {
   out << Where(info.in_mount, info.mountpoint) << "\n";
-  out << Label("files") << info.files << " with remote content, " << info.folders << " folders, " << info.generated
+  out << LabelColumn("files") << info.files << " with remote content, " << info.folders << " folders, " << info.generated
       << " generated files and links\n";
-  out << Label("size") << HumanBytes(info.total_bytes);
+  out << LabelColumn("size") << HumanBytes(info.total_bytes);
   if (info.unknown_sizes > 0) out << " (" << info.unknown_sizes << " files of unknown size not counted)";
   out << "\n";
-  out << Label("cached") << HumanBytes(info.cached_bytes) << Percent(info.cached_bytes, info.total_bytes) << "; "
+  out << LabelColumn("cached") << HumanBytes(info.cached_bytes) << Percent(info.cached_bytes, info.total_bytes) << "; "
       << info.verified_files << " of " << info.files << " files cached whole and verified\n";
 }
 

@@ -6,17 +6,20 @@
 #include <ostream>
 
 #include "cache_stats.h"
+#include "hubfs/core/time_text.h"
 
 namespace hubfs::app {
-namespace {
 
 // The label column: "  label       " (two spaces, label padded to 12).
-std::string Label(const char* label) {
+std::string LabelColumn(const char* label) {
   std::string s = "  ";
   s += label;
   if (s.size() < 15) s.append(15 - s.size(), ' ');
   return s;
 }
+
+namespace {
+
 const std::string kIndent(15, ' ');
 
 uint64_t U64(const nlohmann::json& j, const char* key) {
@@ -43,12 +46,12 @@ std::string Percent(uint64_t part, uint64_t whole) {
 
 void PrintHubs(const nlohmann::json& hubs, std::ostream& out) {
   if (!hubs.is_array() || hubs.empty()) {
-    out << Label("hubs") << "none\n";
+    out << LabelColumn("hubs") << "none\n";
     return;
   }
   bool first = true;
   for (const auto& h : hubs) {
-    out << (first ? Label("hubs") : kIndent) << Str(h, "name");
+    out << (first ? LabelColumn("hubs") : kIndent) << Str(h, "name");
     first = false;
     const std::string type = Str(h, "type");
     if (!type.empty() && type != "?") out << " (" << type << ")";
@@ -66,7 +69,7 @@ void PrintHubs(const nlohmann::json& hubs, std::ostream& out) {
 }
 
 void PrintDownloads(const nlohmann::json& s, std::ostream& out) {
-  out << Label("fetches") << U64(s, "fetches_in_flight") << " in flight\n";
+  out << LabelColumn("fetches") << U64(s, "fetches_in_flight") << " in flight\n";
   auto it = s.find("downloads");
   if (it == s.end() || !it->is_array()) return;
   for (const auto& d : *it) {
@@ -78,11 +81,11 @@ void PrintDownloads(const nlohmann::json& s, std::ostream& out) {
 }
 
 void PrintCounters(const nlohmann::json& c, std::ostream& out) {
-  out << Label("traffic") << HumanBytes(U64(c, "bytes_from_origin")) << " from origin, "
+  out << LabelColumn("traffic") << HumanBytes(U64(c, "bytes_from_origin")) << " from origin, "
       << HumanBytes(U64(c, "bytes_served")) << " served\n";
-  out << Label("reads") << U64(c, "reads") << ": " << U64(c, "read_hits") << " hits, " << U64(c, "read_misses")
+  out << LabelColumn("reads") << U64(c, "reads") << ": " << U64(c, "read_hits") << " hits, " << U64(c, "read_misses")
       << " misses\n";
-  out << Label("failures") << U64(c, "verify_failures") << " verify, " << U64(c, "fetch_failures") << " fetch; "
+  out << LabelColumn("failures") << U64(c, "verify_failures") << " verify, " << U64(c, "fetch_failures") << " fetch; "
       << U64(c, "evictions") << " evictions\n";
 }
 
@@ -91,16 +94,16 @@ void PrintErrors(const nlohmann::json& s, std::ostream& out) {
   auto it = s.find("errors");
   const size_t shown = it != s.end() && it->is_array() ? it->size() : 0;
   if (total == 0 && shown == 0) {
-    out << Label("errors") << "none\n";
+    out << LabelColumn("errors") << "none\n";
     return;
   }
-  out << Label("errors") << total << " since the mount";
+  out << LabelColumn("errors") << total << " since the mount";
   if (shown > 0) out << "; the last " << shown << ":";
   out << "\n";
   for (size_t i = 0; i < shown; ++i) {
     const auto& e = (*it)[i];
     const std::string source = Str(e, "source");
-    out << kIndent << FormatUtc(Has(e, "at") ? e["at"].get<int64_t>() : 0) << " " << Str(e, "op") << " "
+    out << kIndent << UtcTimestamp(Has(e, "at") ? e["at"].get<int64_t>() : 0) << " " << Str(e, "op") << " "
         << Str(e, "path") << ((source.empty() || source == "?") ? "" : " (" + source + ")") << ": "
         << Str(e, "kind") << ": " << Str(e, "message") << "\n";
   }
@@ -123,24 +126,16 @@ std::string FormatDuration(int64_t seconds) {
   return buf;
 }
 
-std::string FormatUtc(int64_t seconds_since_epoch) {
-  std::time_t t = static_cast<std::time_t>(seconds_since_epoch);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 void PrintStatusText(const nlohmann::json& s, std::ostream& out) {
   out << Str(s, "mountpoint") << "\n";
-  out << Label("daemon") << "pid " << U64(s, "pid") << ", up "
+  out << LabelColumn("daemon") << "pid " << U64(s, "pid") << ", up "
       << FormatDuration(Has(s, "uptime_seconds") ? s["uptime_seconds"].get<int64_t>() : 0) << " (hubfs "
       << Str(s, "version") << ")\n";
-  out << Label("config") << Str(s, "config_source") << "\n";
+  out << LabelColumn("config") << Str(s, "config_source") << "\n";
   const nlohmann::json cache = s.value("cache", nlohmann::json::object());
   const uint64_t used = U64(cache, "used_bytes");
-  out << Label("cache") << Str(cache, "dir") << ": " << HumanBytes(used) << " used of ";
+  out << LabelColumn("cache") << Str(cache, "dir") << ": " << HumanBytes(used) << " used of ";
   if (Has(cache, "limit_bytes")) {
     out << HumanBytes(U64(cache, "limit_bytes")) << Percent(used, U64(cache, "limit_bytes"));
   } else {
@@ -148,14 +143,14 @@ void PrintStatusText(const nlohmann::json& s, std::ostream& out) {
   }
   out << "\n";
   PrintHubs(s.value("hubs", nlohmann::json::array()), out);
-  out << Label("open files") << U64(s, "open_files") << "\n";
+  out << LabelColumn("open files") << U64(s, "open_files") << "\n";
   PrintDownloads(s, out);
   PrintCounters(s.value("counters", nlohmann::json::object()), out);
   PrintErrors(s, out);
 }
 
 void PrintNotAnswering(const std::string& mountpoint, const std::string& reason, std::ostream& out) {
-  out << mountpoint << "\n" << Label("daemon") << "not answering: " << reason << "\n";
+  out << mountpoint << "\n" << LabelColumn("daemon") << "not answering: " << reason << "\n";
 }
 
 }  // namespace hubfs::app

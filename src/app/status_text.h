@@ -13,8 +13,8 @@ namespace hubfs::app {
 // "45s", "12m 30s", "2h 05m", "3d 04h" (negative counts as 0).
 std::string FormatDuration(int64_t seconds);
 
-// "2024-05-01T12:00:00Z" (UTC), as in .hubfs/errors.
-std::string FormatUtc(int64_t seconds_since_epoch);
+// The label column of status and info blocks: "  label" padded to 15 characters.
+std::string LabelColumn(const char* label);
 
 // Prints one mount's block from its status reply. Missing fields print as "?", so a reply of a
 // newer or older daemon still prints.

@@ -1,8 +1,8 @@
 #include "status_files.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
+
+#include "hubfs/core/time_text.h"
 
 namespace hubfs::fs {
 namespace {
@@ -11,14 +11,6 @@ void Metric(std::string* out, const char* name, const char* type, const char* he
   *out += fmt::format("# HELP {} {}\n# TYPE {} {}\n{} {}\n", name, help, name, type, name, value);
 }
 
-std::string Timestamp(int64_t at) {
-  std::time_t t = static_cast<std::time_t>(at);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 }  // namespace
 
@@ -58,7 +50,7 @@ std::string RenderErrors(const std::deque<RecordedError>& errors) {
   if (errors.empty()) return "no errors since the mount\n";
   std::string out;
   for (const RecordedError& e : errors) {
-    out += fmt::format("{} {} {}{}: {}: {}\n", Timestamp(e.at), e.op, e.path.empty() ? "?" : e.path,
+    out += fmt::format("{} {} {}{}: {}: {}\n", UtcTimestamp(e.at), e.op, e.path.empty() ? "?" : e.path,
                        e.source.empty() ? "" : " (" + e.source + ")", e.kind, e.message);
   }
   return out;

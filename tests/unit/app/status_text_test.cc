@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "app/daemon_status.h"
+#include "hubfs/core/time_text.h"
 
 namespace hubfs::app {
 namespace {
@@ -19,7 +20,9 @@ TEST(StatusText, Durations) {
   EXPECT_EQ(FormatDuration(750), "12m 30s");
   EXPECT_EQ(FormatDuration(7500), "2h 05m");
   EXPECT_EQ(FormatDuration(3 * 86400 + 4 * 3600 + 59), "3d 04h");
-  EXPECT_EQ(FormatUtc(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(UtcTimestamp(0), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(UtcTimestamp(1'700'000'000), "2023-11-14T22:13:20Z");
+  EXPECT_EQ(LabelColumn("pinned"), "  pinned       ");
 }
 
 nlohmann::json SampleStatus() {
