@@ -2,13 +2,17 @@
 
 #include <poll.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+
+#include <fmt/format.h>
 
 #include "hubfs/core/logging.h"
 
@@ -34,11 +38,14 @@ struct Fd {
   }
 };
 
-// Reads one line (without '\n'); false on EOF, error, timeout or a line that is too long.
-bool ReadLine(int fd, std::string* line) {
+// Reads one line (without '\n'); false on EOF, error, timeout, a line that is too long, or when
+// `seconds` have passed in all (SO_RCVTIMEO bounds each read, this the whole line).
+bool ReadLine(int fd, std::string* line, int seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
   line->clear();
   char c;
   while (line->size() < kMaxRequestBytes) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
     ssize_t n = ::read(fd, &c, 1);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
@@ -68,8 +75,14 @@ void SetTimeout(int fd, int seconds) {
 }  // namespace
 
 Result<std::unique_ptr<ControlServer>> ControlServer::Start(Handler handler) {
-  static std::atomic<int> counter{0};
-  const std::string address = "@hubfs-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  // A random name: a predictable one could be taken first by another local user, and the mount
+  // would then fail to start. Clients learn the name from the mount's root xattr.
+  unsigned char random[12];
+  if (::getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
+    return Status::FromErrno(errno, "getrandom");
+  }
+  std::string address = "@hubfs-" + std::to_string(::getpid()) + "-";
+  for (unsigned char c : random) address += fmt::format("{:02x}", c);
   Fd listen_fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (listen_fd.fd < 0) return Status::FromErrno(errno, "control socket");
   sockaddr_un addr;
@@ -126,7 +139,7 @@ void ControlServer::Answer(int fd) {
     return;
   }
   std::string line;
-  if (!ReadLine(fd, &line)) return;
+  if (!ReadLine(fd, &line, 5)) return;
   nlohmann::json reply;
   auto request = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded() || !request.is_object()) {
@@ -146,15 +159,15 @@ Result<nlohmann::json> CallControl(const std::string& address, const nlohmann::j
   if (address.size() < 2 || address[0] != '@') return Status::InvalidArgument("bad control address '" + address + "'");
   Fd fd{::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (fd.fd < 0) return Status::FromErrno(errno, "socket");
+  SetTimeout(fd.fd, timeout_seconds);  // before connect: a full backlog would block it forever
   sockaddr_un addr;
   socklen_t len = AbstractAddress(address, &addr);
   if (::connect(fd.fd, reinterpret_cast<sockaddr*>(&addr), len) != 0) {
     return Status::Unavailable("the daemon does not answer at " + address + ": " + std::strerror(errno));
   }
-  SetTimeout(fd.fd, timeout_seconds);
   if (!WriteAll(fd.fd, request.dump() + "\n")) return Status::FromErrno(errno, "sending to the daemon");
   std::string line;
-  if (!ReadLine(fd.fd, &line)) {
+  if (!ReadLine(fd.fd, &line, timeout_seconds)) {
     return Status::DeadlineExceeded("no answer from the daemon within " + std::to_string(timeout_seconds) + " s");
   }
   auto reply = nlohmann::json::parse(line, nullptr, false);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -130,6 +131,7 @@ struct Daemon {
   std::unique_ptr<fs::ReadEngine> engine;
   std::unique_ptr<fs::Filesystem> filesystem;
   std::unique_ptr<fuse::FuseMount> mount;
+  std::atomic<bool> mounted{false};  // `mount` is set: the control thread may use it
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<Ticker> refresher;
   DaemonFacts facts;  // for hubfs status
@@ -201,7 +203,7 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   d.sizes = std::make_unique<fs::RemoteSizes>(*d.http, *d.cache, config.metadata_ttl);
   // Started before the filesystem, which shows its address; it answers only once mounted.
   auto control = ControlServer::Start([&d](const nlohmann::json& request) {
-    if (!d.mount) return nlohmann::json{{"ok", false}, {"error", "the mount is still starting"}};
+    if (!d.mounted.load()) return nlohmann::json{{"ok", false}, {"error", "the mount is still starting"}};
     return HandleControl(d, request);
   });
   if (!control) return control.error().WithContext("starting the control socket");
@@ -235,6 +237,7 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   auto mount = fuse::FuseMount::Mount(*d.filesystem, mount_options);
   if (!mount) return mount.error();
   d.mount = std::move(mount).value();
+  d.mounted = true;
   // Listings older than metadata_ttl are revalidated (and changes shown) while mounted, not
   // only at the next mount; revalidation is a conditional request, cheap when nothing changed.
   // metadata_ttl = 0 means "ask at every mount", not "poll the hubs every few seconds".

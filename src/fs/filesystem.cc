@@ -94,6 +94,7 @@ Result<RefreshResult> Filesystem::Refresh(const std::vector<std::string>& names,
   tree->Finish();
 
   std::shared_ptr<const Tree> before = tree_.load();
+  tree->KeepTimes(*before);
   result.changes = DiffTrees(*before, *tree);
   result.nodes = tree->size();
   {
@@ -174,6 +175,14 @@ Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name, bool learn
   Attr attr = AttrOf(*child, learn_size);  // may ask the server: before taking mu_
   std::lock_guard lock(mu_);
   lookups_[child->id]++;
+  // A refresh may have swapped the tree since `dir` was found (or `dir` is an orphan). Refresh
+  // orphans what the kernel holds under mu_, so do the same here for a child the current tree
+  // lacks; and let the kernel keep nothing of this answer: the refresh's invalidation may have
+  // gone out before this reply arrives.
+  if (std::shared_ptr<const Tree> current = tree_.load(); current != dir.tree) {
+    if (!current->Get(child->id)) orphans_.try_emplace(child->id, dir.tree);
+    attr.timeout = 0;
+  }
   return attr;
 }
 

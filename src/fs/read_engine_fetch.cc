@@ -233,6 +233,22 @@ Status ReadEngine::FetchWholeFile(const std::shared_ptr<BlobWork>& work) {
       }
       work->completion_priority = -1;
       work->progress++;
+    } else {
+      // Blocks whose workers joined this stream after it had passed them (present then, dropped
+      // since as damaged) were not written: they are missing again, and whoever waits for them
+      // queues them anew (readers on kMissing; strict completion once completion_priority < 0).
+      bool left = false;
+      for (uint64_t b = 0; b < work->blocks; ++b) {
+        if (work->state[b] == BlobWork::kFetching || work->state[b] == BlobWork::kQueued) {
+          work->state[b] = BlobWork::kMissing;
+          work->queued_priority[b] = -1;
+          left = true;
+        }
+      }
+      if (left) {
+        work->completion_priority = -1;
+        work->progress++;
+      }
     }
   }
   work->cv.notify_all();

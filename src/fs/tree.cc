@@ -170,6 +170,15 @@ void Tree::Finish() {
   }
 }
 
+void Tree::KeepTimes(const Tree& before) {
+  for (Node& node : nodes_) {
+    const Node* old = before.Get(node.id);
+    if (!old) continue;  // new (or changed, hence new number)
+    if (node.kind == hubs::EntryKind::kDirectory && old->children != node.children) continue;
+    node.mtime = old->mtime;
+  }
+}
+
 const Node* Tree::Get(NodeId id) const {
   auto it = slot_.find(id);
   return it == slot_.end() ? nullptr : &nodes_[it->second];
@@ -212,7 +221,7 @@ TreeChanges DiffTrees(const Tree& before, const Tree& after) {
       differs = true;
       changes.entries.emplace_back(old_dir.id, std::string(name));
     }
-    if (differs || old_dir.mtime != new_dir->mtime) changes.folders.push_back(old_dir.id);
+    if (differs) changes.folders.push_back(old_dir.id);
   }
   return changes;
 }

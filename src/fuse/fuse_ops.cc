@@ -152,6 +152,16 @@ void OnReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_
     fs::Filesystem& fs = Fs(req);
     std::vector<char> buf(size);
     size_t used = 0;
+    std::vector<fuse_ino_t> counted;  // entries sent with a lookup reference
+    // If the reply does not reach the kernel (or this handler throws), it took no references.
+    struct Unsent {
+      fs::Filesystem& fs;
+      std::vector<fuse_ino_t>& counted;
+      bool sent = false;
+      ~Unsent() {
+        if (!sent) for (fuse_ino_t i : counted) fs.Forget(i, 1);
+      }
+    } unsent{fs, counted};
     Status s = fs.ReadDir(ino, static_cast<uint64_t>(off), [&](const fs::DirEntry& entry, uint64_t next) {
       fuse_entry_param e{};
       const bool dots = entry.name == "." || entry.name == "..";
@@ -177,11 +187,12 @@ void OnReadDirPlus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_
         if (e.ino != 0) fs.Forget(e.ino, 1);  // not sent: the kernel takes no reference
         return false;
       }
+      if (e.ino != 0) counted.push_back(e.ino);
       used += need;
       return true;
     });
     if (!s.ok()) return ReplyError(req, "readdirplus", ino, s);
-    fuse_reply_buf(req, buf.data(), used);
+    unsent.sent = fuse_reply_buf(req, buf.data(), used) == 0;
   });
 }
 

@@ -61,6 +61,10 @@ class Tree {
                     std::vector<std::string>* warnings);
   // Sorts children; call once after the last Add.
   void Finish();
+  // After Finish: entries that did not change since `before` keep its mtimes (a refresh that
+  // found the same listing must not look like new files to make or rsync); a folder whose
+  // entries changed keeps the new time.
+  void KeepTimes(const Tree& before);
 
   const Node* Get(NodeId id) const;
   const Node* Child(NodeId parent, std::string_view name) const;

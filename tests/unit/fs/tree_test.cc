@@ -353,6 +353,31 @@ TEST(TreeRefreshTest, IdenticalListingsChangeNothing) {
   for (const Node& node : before.nodes()) EXPECT_NE(after.Get(node.id), nullptr) << node.name;
 }
 
+TEST(TreeRefreshTest, ARefreshOfTheSameListingKeepsTimesAndInvalidatesNothing) {
+  InodeNumbers numbers;
+  Listing first{{File({"a", "x"}, "1"), File({"b"}, "2")}, kListingTime};
+  Listing later = first;
+  later.mtime = kListingTime + 600;  // revalidated (304): a new fetch time, the same entries
+  Tree before = Build(numbers, first);
+  Tree after = Build(numbers, later);
+  after.KeepTimes(before);
+  for (const Node& node : after.nodes()) {
+    if (node.id != kRootId) {
+      EXPECT_EQ(node.mtime, kListingTime) << node.name;
+    }
+  }
+  TreeChanges changes = DiffTrees(before, after);
+  EXPECT_TRUE(changes.folders.empty()) << "a new fetch time alone must not drop the kernel's caches";
+  EXPECT_TRUE(changes.entries.empty());
+
+  Listing grown = later;
+  grown.entries.push_back(File({"a", "y"}, "3"));
+  Tree third = Build(numbers, grown);
+  third.KeepTimes(after);
+  EXPECT_EQ(Find(third, {"zoo", "a"})->mtime, kListingTime + 600) << "a folder whose entries changed";
+  EXPECT_EQ(Find(third, {"zoo", "a", "x"})->mtime, kListingTime) << "an unchanged file";
+}
+
 TEST(TreeRefreshTest, AFileBecomingAFolderGetsANewNumber) {
   InodeNumbers numbers;
   Tree before = Build(numbers, Listing{{File({"x"}, "file")}, kListingTime});
