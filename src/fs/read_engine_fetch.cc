@@ -164,10 +164,26 @@ class ReadEngine::WholeFileSink final : public net::ByteSink {
       const auto st = work_.state[block];
       if (st == BlobWork::kPresent || st == BlobWork::kChecked || st == BlobWork::kInMemory) return Status();
     }
+    // Another hubfs process may be fetching this block: wait for it, then look again (as
+    // FetchRange does); a block it completed is skipped.
+    HUBFS_RETURN_IF_ERROR(work_.blob->LockBlock(block));
+    locked_ = block;
+    auto info = work_.blob->Block(block);
+    if (info && info->present) {
+      Unlock();
+      std::lock_guard lock(work_.mu);
+      work_.state[block] = BlobWork::kPresent;
+      return Status();
+    }
     auto reserved = work_.blob->WriteBlock(block);
     if (!reserved) return reserved.error().WithContext("whole-file GET of " + work_.object.url);
     writer_.emplace(std::move(reserved).value());
     return Status();
+  }
+
+  void Unlock() {
+    if (locked_) work_.blob->UnlockBlock(*locked_);
+    locked_.reset();
   }
 
   Status FinishBlock(uint64_t block) {
@@ -176,6 +192,7 @@ class ReadEngine::WholeFileSink final : public net::ByteSink {
     engine_.counters_.bytes_fetched += writer_->written();
     Status s = writer_->Commit();
     writer_.reset();
+    Unlock();
     HUBFS_RETURN_IF_ERROR(s);
     {
       std::lock_guard lock(work_.mu);
@@ -187,12 +204,16 @@ class ReadEngine::WholeFileSink final : public net::ByteSink {
     return Status();
   }
 
-  void Abandon() { writer_.reset(); }  // an uncommitted block frees its bytes and reservation
+  void Abandon() {
+    writer_.reset();  // an uncommitted block frees its bytes and reservation
+    Unlock();
+  }
 
   ReadEngine& engine_;
   BlobWork& work_;
   uint64_t offset_ = 0;
   std::optional<cache::Blob::Writer> writer_;
+  std::optional<uint64_t> locked_;  // the block whose cross-process lock this stream holds
 };
 
 Status ReadEngine::FetchWholeFile(const std::shared_ptr<BlobWork>& work) {
