@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   std::string refresh_mount;
   CLI::App* refresh_cmd = app.add_subcommand("refresh", "Re-read hub manifests and listings now");
   refresh_cmd->add_option("HUB", refresh_hubs, "Hubs to refresh, by folder name (default: all)");
-  refresh_cmd->add_option("--mount,-m", refresh_mount, "Only this mount point (default: every hubfs mount)");
+  refresh_cmd->add_option("--mount,-m", refresh_mount, "Only this mount point (default: every hubfs mount of yours; root: all)");
   refresh_cmd->footer(
       "Without refresh, a mount re-reads a listing once it is older than metadata_ttl. A refresh\n"
       "asks the servers at once; entries that changed appear in the mount when this returns,\n"
@@ -157,7 +157,7 @@ int main(int argc, char** argv) {
 
   hubfs::app::StatusArgs status_args;
   CLI::App* status_cmd = app.add_subcommand("status", "Show what running mounts are doing");
-  status_cmd->add_option("--mount,-m", status_args.mount, "Only this mount point (default: every hubfs mount)");
+  status_cmd->add_option("--mount,-m", status_args.mount, "Only this mount point (default: every hubfs mount of yours; root: all)");
   status_cmd->add_flag("--json", status_args.json, "Print the daemons' replies as a JSON array");
   status_cmd->footer(
       "Per mount: daemon pid and uptime, configuration file, cache use and limit, hubs (entries,\n"

@@ -1,5 +1,7 @@
 #include "mount_table.h"
 
+#include <unistd.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -58,6 +60,32 @@ std::vector<std::string> MountPointsOfType(const std::string& fstype) {
     }
     fields >> type;
     if (type == fstype) found.push_back(Unescape(mountpoint));
+  }
+  return found;
+}
+
+std::vector<std::string> OwnMountPointsOfType(const std::string& fstype) {
+  const uid_t me = ::getuid();
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::vector<std::string> found;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, dev, root, mountpoint, word, type, source, options;
+    fields >> id >> parent >> dev >> root >> mountpoint;
+    while (fields >> word && word != "-") {
+    }
+    fields >> type >> source >> options;
+    if (type != fstype) continue;
+    bool mine = me == 0;
+    const std::string key = "user_id=" + std::to_string(me);
+    for (size_t start = 0; !mine && start <= options.size();) {
+      const size_t comma = options.find(',', start);
+      mine = options.compare(start, comma == std::string::npos ? std::string::npos : comma - start, key) == 0;
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    if (mine) found.push_back(Unescape(mountpoint));
   }
   return found;
 }

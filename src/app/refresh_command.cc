@@ -43,7 +43,7 @@ int RunRefresh(const std::vector<std::string>& hubs, const std::string& mount) {
     }
     mountpoints.push_back(resolved);
   } else {
-    mountpoints = MountPointsOfType("fuse.hubfs");
+    mountpoints = OwnMountPointsOfType("fuse.hubfs");
     if (mountpoints.empty()) {
       std::fprintf(stderr, "hubfs refresh: no hubfs mount is running (start one with hubfs mount)\n");
       return 2;

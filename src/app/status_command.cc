@@ -47,7 +47,7 @@ int RunStatus(const StatusArgs& args, std::ostream& out, std::ostream& err) {
     }
     mountpoints.push_back(resolved);
   } else {
-    mountpoints = MountPointsOfType("fuse.hubfs");
+    mountpoints = OwnMountPointsOfType("fuse.hubfs");
     if (mountpoints.empty()) {
       err << "hubfs status: no hubfs mount is running (start one with hubfs mount)\n";
       return 2;

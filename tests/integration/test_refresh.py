@@ -3,8 +3,11 @@ remount; unchanged files keep their inode numbers; a failing hub keeps its last 
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -113,3 +116,26 @@ def test_listing_older_than_metadata_ttl_is_refreshed_while_mounted(mount_factor
     while not folder.exists():
         assert time.monotonic() < deadline, "the mount did not pick up the new manifest within 30 s"
         time.sleep(0.5)
+
+
+def test_other_users_commands_do_not_ask_this_mount(mount_factory, own_fixture, nginx_factory):
+    """Without --mount, refresh and status visit only the caller's own mounts (root: all)."""
+    server = nginx_factory(own_fixture.root)
+    mount = mount_factory()
+    mount.write_config([lib.HubConfig.onnx(HUB, own_fixture, server.url)])
+    mount.mount()
+    assert refresh("--mount", mount.path()).returncode == 0
+    # nobody must be able to run the binary: the build folder may sit below a private one.
+    public = Path(tempfile.mkdtemp(prefix="hubfs-bin-", dir="/tmp"))
+    try:
+        public.chmod(0o755)
+        binary = public / "hubfs"
+        shutil.copy2(lib.hubfs_bin(), binary)
+        for cmd in (["refresh"], ["status"]):
+            result = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                     str(binary), *cmd], capture_output=True, text=True, timeout=60,
+                                    stdin=subprocess.DEVNULL, cwd="/")
+            assert result.returncode == 2, (cmd, result)
+            assert "no hubfs mount" in result.stderr, (cmd, result.stderr)
+    finally:
+        shutil.rmtree(public, ignore_errors=True)
