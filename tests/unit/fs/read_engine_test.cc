@@ -209,6 +209,13 @@ class ReadEngineTest : public ::testing::Test {
     return WaitForRecord(key, [&](const cache::BlobRecord& r) { return r.state == state; });
   }
 
+  // Opens `body` as published at kUrl (strict) and reads its first 10 bytes.
+  Result<std::string> OpenAndRead(const std::string& body) {
+    auto file = Open(Published(body));
+    if (!file) return Status::Internal("open failed");
+    return Read(*file, 0, 10);
+  }
+
   // Trust on first use: `body` at kUrl (no published digest) is read once, verified and pinned,
   // then its blob is evicted; a fresh engine is ready for the next download.
   void DownloadThenEvict(const std::string& body) {
@@ -787,9 +794,7 @@ TEST_F(ReadEngineTest, NotFoundForAListedFileIsAnIoErrorNotEnoent) {
 TEST_F(ReadEngineTest, BadRequestForAListedFileIsAnIoError) {
   http_.Serve(kUrl, {.status = 400});
   NewEngine();
-  auto file = Open(Published("rejected"));
-  ASSERT_TRUE(file);
-  auto got = Read(*file, 0, 10);
+  auto got = OpenAndRead("rejected");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(ErrnoFor(got.error()), EIO) << got.error().ToString();
   EXPECT_EQ(got.error().http_status(), 400);
@@ -798,9 +803,7 @@ TEST_F(ReadEngineTest, BadRequestForAListedFileIsAnIoError) {
 TEST_F(ReadEngineTest, ForbiddenKeepsItsCode) {
   http_.Serve(kUrl, {.status = 403});
   NewEngine();
-  auto file = Open(Published("gated"));
-  ASSERT_TRUE(file);
-  auto got = Read(*file, 0, 10);
+  auto got = OpenAndRead("gated");
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().code(), Code::kPermissionDenied);
   EXPECT_EQ(got.error().http_status(), 403);
@@ -1001,9 +1004,7 @@ TEST_F(ReadEngineTest, ChangedSizeOrEtagAfterEvictionFailsAtOpen) {
 TEST_F(ReadEngineTest, EmptyObjectReadsAsEmpty) {
   http_.Serve(kUrl, {.body = ""});
   NewEngine();
-  auto file = Open(Published(""));
-  ASSERT_TRUE(file);
-  auto got = Read(*file, 0, 10);
+  auto got = OpenAndRead("");
   ASSERT_TRUE(got.ok()) << got.error().ToString();
   EXPECT_EQ(*got, "");
   EXPECT_EQ(http_.RequestCount(kUrl), 0);
