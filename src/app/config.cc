@@ -11,6 +11,7 @@
 
 #include <cctype>
 
+#include "config_secrets.h"
 #include "hubfs/core/names.h"
 
 namespace hubfs::app {
@@ -327,6 +328,8 @@ Result<Config> LoadConfig(const std::string& path) {
     if (!in) return Status::InvalidArgument("cannot read configuration file " + chosen);
     std::stringstream text;
     text << in.rdbuf();
+    // Before parsing: a token must not stay readable by others, whatever else is wrong.
+    HUBFS_RETURN_IF_ERROR(CheckSecretsArePrivate(chosen, st.st_mode, text.str()));
     HUBFS_ASSIGN_OR_RETURN(config, ParseConfig(text.str(), chosen));
   }
   if (config.cache_dir.empty()) config.cache_dir = DefaultCacheDir();

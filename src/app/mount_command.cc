@@ -35,6 +35,7 @@
 #include "hubfs/hubs/onnx/onnx_hub.h"
 #include "hubfs/net/git/git_mirror.h"
 #include "hubfs/net/curl_http_client.h"
+#include "cache_dir.h"
 #include "control_socket.h"
 #include "daemon_status.h"
 #include "hub_factory.h"
@@ -248,18 +249,21 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   return Status();
 }
 
-// Creates the cache folder and its parents (a fresh account has no ~/.cache); the cache itself
-// is private to the daemon's user.
+// Creates the cache folder and its parents (a fresh account has no ~/.cache), or checks that an
+// existing one is the daemon's own and private (cache_dir.h).
 Status MakeCacheDir(const std::string& dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::IoError("cannot create the cache folder " + dir + ": " + ec.message());
-  if (::chmod(dir.c_str(), 0700) != 0) return Status::FromErrno(errno, "chmod 0700 " + dir);
+  std::string note;
+  HUBFS_RETURN_IF_ERROR(PrepareCacheDir(dir, &note));
+  if (!note.empty()) std::fprintf(stderr, "hubfs mount: %s\n", note.c_str());
   return Status();
 }
 
 // Command-line settings win over the configuration file.
 Status ApplyOverrides(const MountArgs& args, Config* config) {
+  // libfuse applies ro/rw in order, so a later rw would make the mount writable for the kernel.
+  for (const std::string& option : args.fuse_options) {
+    if (option == "rw") return Status::InvalidArgument("-o rw: hubfs mounts are always read-only");
+  }
   if (!args.cache_size.empty()) {
     auto size = ParseSize(args.cache_size);
     if (!size) return Status::InvalidArgument("--cache-size " + args.cache_size + ": use e.g. 20G, 512M or 50%");

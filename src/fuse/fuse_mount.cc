@@ -25,7 +25,9 @@ FuseMount::FuseMount(std::unique_ptr<Session> session) : session_(std::move(sess
 FuseMount::~FuseMount() = default;
 
 Result<std::unique_ptr<FuseMount>> FuseMount::Mount(fs::Filesystem& fs, const MountOptions& options) {
-  std::string opts = "ro,fsname=hubfs,subtype=hubfs";
+  // hubfs checks no permissions itself, so the kernel checks the mode bits (files 0444, folders
+  // 0555): with allow_other, every user may read and nobody may write.
+  std::string opts = "ro,default_permissions,fsname=hubfs,subtype=hubfs";
   for (const auto& o : options.fuse_options) opts += "," + o;
   std::vector<std::string> argv_storage = {"hubfs", "-o", opts};
   if (options.debug) argv_storage.push_back("-d");

@@ -17,7 +17,8 @@ namespace hubfs::fuse {
 
 struct MountOptions {
   std::string mountpoint;
-  // Extra "-o" options, e.g. "allow_other". hubfs always adds ro, fsname and subtype.
+  // Extra "-o" options, e.g. "allow_other". hubfs always adds ro, default_permissions, fsname
+  // and subtype.
   std::vector<std::string> fuse_options;
   unsigned max_threads = 16;  // worker threads of the request loop
   bool debug = false;         // libfuse's request trace on stderr
