@@ -40,6 +40,7 @@
 #include "daemon_status.h"
 #include "hub_factory.h"
 #include "mount_table.h"
+#include "systemd_notify.h"
 #include "ticker.h"
 
 namespace hubfs::app {
@@ -379,12 +380,14 @@ int RunMount(const MountArgs& args) {
   }
   HUBFS_LOG_INFO("mounted at {}", *mountpoint);
   RaiseReadahead(*mountpoint);
+  NotifySystemd("READY=1\nSTATUS=mounted at " + *mountpoint);  // a Type=notify service is up
   if (!args.foreground) {
     ready.Report("OK");
     DetachStdio();
   }
   Status served = daemon.mount->Serve();
   HUBFS_LOG_INFO("unmounting {}", *mountpoint);
+  NotifySystemd("STOPPING=1");
   if (!served.ok()) {
     HUBFS_LOG_ERROR("{}", served.ToString());
     return 1;
