@@ -122,14 +122,45 @@ Status ParseMindSporeHub(const std::string& origin, const toml::table& t, const 
   return Status();
 }
 
+Status ParseHfHub(const std::string& origin, const toml::table& t, const std::string& where, HubConfig* hub) {
+  HUBFS_RETURN_IF_ERROR(
+      CheckKeys(origin, t, {"type", "name", "endpoint", "token", "repos", "hf_cache", "verification"}, where));
+  if (t.get("endpoint")) {
+    HUBFS_ASSIGN_OR_RETURN(std::string endpoint, GetString(origin, t, "endpoint", ""));
+    HUBFS_RETURN_IF_ERROR(CheckHttpUrl(origin, t, "endpoint", endpoint, where));
+    hub->hf.endpoint = endpoint;
+  }
+  if (t.get("token")) {
+    HUBFS_ASSIGN_OR_RETURN(std::string token, GetString(origin, t, "token", ""));
+    if (token.empty() || HasControlChars(token) || token.find(' ') != std::string::npos) {
+      return Invalid(origin, *t.get("token"), "'token' must be a non-empty token without spaces" + where);
+    }
+    hub->hf.token = token;
+  }
+  if (t.get("hf_cache")) {
+    HUBFS_ASSIGN_OR_RETURN(std::string dir, GetString(origin, t, "hf_cache", ""));
+    if (!dir.empty() && dir[0] != '/') {
+      return Invalid(origin, *t.get("hf_cache"), "'hf_cache' must be an absolute path, or \"\" for none" + where);
+    }
+    hub->hf.hf_cache = dir;
+  }
+  HUBFS_ASSIGN_OR_RETURN(hub->hf.repos, GetStringArray(origin, t, "repos", where));
+  for (const std::string& repo : hub->hf.repos) {
+    if (auto parsed = hubs::hf::ParseRepoSpec(repo); !parsed) {
+      return Invalid(origin, *t.get("repos"), parsed.error().message() + where);
+    }
+  }
+  return Status();
+}
+
 Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size_t index) {
   HubConfig hub;
   const std::string where = " in [[hub]] #" + std::to_string(index + 1);
   HUBFS_ASSIGN_OR_RETURN(hub.type, GetString(origin, t, "type", ""));
   if (hub.type.empty()) return Invalid(origin, t, "'type' is required" + where);
-  if (hub.type != "onnx" && hub.type != "digits" && hub.type != "mindspore") {
+  if (hub.type != "onnx" && hub.type != "digits" && hub.type != "mindspore" && hub.type != "hf") {
     return Invalid(origin, *t.get("type"),
-                   "unknown hub type '" + hub.type + "'" + where + " (supported: onnx, digits, mindspore)");
+                   "unknown hub type '" + hub.type + "'" + where + " (supported: onnx, digits, mindspore, hf)");
   }
   if (const toml::node* v = t.get("verification")) {
     HUBFS_ASSIGN_OR_RETURN(hub.verification, GetVerification(origin, *v));
@@ -142,6 +173,7 @@ Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size
   if (hub.type == "onnx") HUBFS_RETURN_IF_ERROR(ParseOnnxHub(origin, t, where, &hub));
   if (hub.type == "digits") HUBFS_RETURN_IF_ERROR(ParseDigitsHub(origin, t, where, &hub));
   if (hub.type == "mindspore") HUBFS_RETURN_IF_ERROR(ParseMindSporeHub(origin, t, where, &hub));
+  if (hub.type == "hf") HUBFS_RETURN_IF_ERROR(ParseHfHub(origin, t, where, &hub));
   return hub;
 }
 
@@ -154,6 +186,12 @@ Config Defaults() {
   onnx.onnx.name = "onnx";
   onnx.onnx.repo = {"onnx", "models", "main"};
   c.hubs.push_back(onnx);
+  // The Hugging Face Hub with nothing configured: repositories appear when looked up
+  // (ls hf/onnxmodelzoo/…), so mounting asks it nothing.
+  HubConfig hf;
+  hf.type = "hf";
+  hf.name = "hf";
+  c.hubs.push_back(hf);
   return c;
 }
 
@@ -335,6 +373,7 @@ Result<Config> LoadConfig(const std::string& path) {
   if (config.cache_dir.empty()) config.cache_dir = DefaultCacheDir();
   const char* stores = std::getenv("DIGITS_MODEL_STORE_URL");
   HUBFS_RETURN_IF_ERROR(AddDigitsStoresFromEnvironment(stores ? stores : "", &config));
+  HUBFS_RETURN_IF_ERROR(ApplyHfEnvironment([](const char* name) { return std::getenv(name); }, &config));
   // Store lists are complete only now (the variable adds to them): check them here, so that
   // `hubfs mount` reports a bad one instead of mounting a hub that cannot list.
   for (const HubConfig& hub : config.hubs) {
@@ -388,9 +427,58 @@ std::string DescribeConfig(const Config& c) {
       out += "urls = " + list(urls) + "\nnames = " + list(names) + "\n";
     } else if (hub.type == "mindspore") {
       out += "git_url = " + quote(hub.mindspore.git_url) + "\nbranches = " + list(hub.mindspore.branches) + "\n";
+    } else if (hub.type == "hf") {
+      if (hub.hf.endpoint) out += "endpoint = " + quote(*hub.hf.endpoint) + "\n";
+      if (hub.hf.token) out += "token = \"(set, not shown)\"\n";
+      if (hub.hf.hf_cache) out += "hf_cache = " + quote(*hub.hf.hf_cache) + "\n";
+      out += "repos = " + list(hub.hf.repos) + "\n";
     }
   }
   return out;
+}
+
+Status ApplyHfEnvironment(const EnvLookup& env, Config* config) {
+  auto get = [&](const char* name) -> std::string {
+    const char* v = env(name);
+    return v ? std::string(v) : std::string();
+  };
+  std::string hf_home = get("HF_HOME");
+  if (hf_home.empty()) {
+    const std::string xdg = get("XDG_CACHE_HOME");
+    const std::string home = get("HOME");
+    hf_home = !xdg.empty() ? xdg + "/huggingface" : (home.empty() ? "" : home + "/.cache/huggingface");
+  }
+  for (HubConfig& hub : config->hubs) {
+    if (hub.type != "hf") continue;
+    if (!hub.hf.endpoint) {
+      std::string endpoint = get("HF_ENDPOINT");
+      while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+      if (!endpoint.empty() && endpoint.rfind("http://", 0) != 0 && endpoint.rfind("https://", 0) != 0) {
+        return Status::InvalidArgument("HF_ENDPOINT must be an http:// or https:// URL");
+      }
+      hub.hf.endpoint = endpoint.empty() ? "https://huggingface.co" : endpoint;
+    }
+    if (!hub.hf.token) {
+      std::string token = get("HF_TOKEN");
+      if (token.empty()) {
+        std::string path = get("HF_TOKEN_PATH");
+        if (path.empty() && !hf_home.empty()) path = hf_home + "/token";
+        if (!path.empty()) {
+          std::ifstream in(path);
+          if (in) std::getline(in, token);
+        }
+      }
+      while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+      if (!token.empty()) hub.hf.token = token;
+    }
+    if (!hub.hf.hf_cache) {
+      std::string dir = get("HF_HUB_CACHE");
+      if (dir.empty()) dir = get("HUGGINGFACE_HUB_CACHE");
+      if (dir.empty() && !hf_home.empty()) dir = hf_home + "/hub";
+      hub.hf.hf_cache = dir;
+    }
+  }
+  return Status();
 }
 
 Status AddDigitsStoresFromEnvironment(std::string_view value, Config* config) {

@@ -5,11 +5,42 @@
 
 #include "hubfs/core/names.h"
 #include "hubfs/hubs/digits/digits_hub.h"
+#include "hubfs/hubs/hf/hf_hub.h"
 #include "hubfs/hubs/mindspore/mindspore_hub.h"
 #include "hubfs/hubs/onnx/onnx_hub.h"
 #include "hubfs/net/git/git_mirror.h"
 
 namespace hubfs::app {
+namespace {
+
+std::vector<net::Credential> CredentialsOf(const Config& config) {
+  std::vector<net::Credential> out;
+  for (const HubConfig& hub : config.hubs) {
+    if (hub.type != "hf" || !hub.hf.endpoint) continue;
+    net::Credential c;
+    c.origin = *hub.hf.endpoint;
+    c.token = hub.hf.token.value_or("");
+    c.hint = c.token.empty() ? "hub " + hub.name +
+                                   " has no token: set token in its [[hub]] table, HF_TOKEN, or the token file in "
+                                   "HF_HOME if the repository is private or gated"
+                             : "the token of hub " + hub.name + " does not give access to this repository";
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+std::vector<std::string> LocalCachesOf(const Config& config) {
+  std::vector<std::string> out;
+  for (const HubConfig& hub : config.hubs) {
+    if (hub.type == "hf" && hub.hf.hf_cache && !hub.hf.hf_cache->empty()) out.push_back(*hub.hf.hf_cache);
+  }
+  return out;
+}
+
+}  // namespace
+
+HubTransport::HubTransport(const Config& config, net::HttpClient& base)
+    : authorizing_(base, CredentialsOf(config)), local_(authorizing_, LocalCachesOf(config)) {}
 
 Result<std::unique_ptr<net::GitRepository>> OpenHubMirror(const Config& config, const HubConfig& hub) {
   if (hub.type != "mindspore") return std::unique_ptr<net::GitRepository>();
@@ -31,6 +62,18 @@ std::unique_ptr<hubs::Hub> MakeHub(const Config& config, const HubConfig& hub, h
     hubs::mindspore::MindSporeHubOptions options = hub.mindspore;
     options.metadata_ttl = config.metadata_ttl;
     return std::make_unique<hubs::mindspore::MindSporeHub>(options, *mirror);
+  }
+  if (hub.type == "hf") {
+    hubs::hf::HfHubOptions options;
+    options.name = hub.name;
+    options.endpoint = hub.hf.endpoint.value_or(options.endpoint);
+    for (const std::string& spec : hub.hf.repos) {
+      if (auto repo = hubs::hf::ParseRepoSpec(spec)) options.repos.push_back(*repo);  // checked by ParseConfig
+    }
+    options.local_cache = hub.hf.hf_cache.value_or("");
+    options.has_token = hub.hf.token.has_value();
+    options.metadata_ttl = config.metadata_ttl;
+    return std::make_unique<hubs::hf::HfHub>(options, documents);
   }
   return std::make_unique<hubs::onnx::OnnxHub>(hub.onnx, documents);
 }

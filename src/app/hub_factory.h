@@ -11,9 +11,25 @@
 #include "hubfs/app/config.h"
 #include "hubfs/core/result.h"
 #include "hubfs/hubs/hub.h"
+#include "hubfs/net/authorizing_client.h"
 #include "hubfs/net/git/git_repository.h"
+#include "hubfs/net/local_file_client.h"
 
 namespace hubfs::app {
+
+// The HTTP client everything of a mount (hubs, sizes, read engine) goes through: hub credentials
+// added by origin (AuthorizingClient), file:// URLs served from the local caches hubs read
+// (LocalFileClient: the Hugging Face cache), everything else by `base`.
+class HubTransport {
+ public:
+  // `base` must outlive the transport.
+  HubTransport(const Config& config, net::HttpClient& base);
+  net::HttpClient& client() { return local_; }
+
+ private:
+  net::AuthorizingClient authorizing_;
+  net::LocalFileClient local_;
+};
 
 // The bare git mirror of a MindSpore hub, below <cache_dir>/git/ (created when missing; opening
 // makes no request). nullptr for hub types that list over HTTP.

@@ -41,6 +41,7 @@
 #include "hub_factory.h"
 #include "mount_table.h"
 #include "systemd_notify.h"
+#include "invalidator.h"
 #include "ticker.h"
 
 namespace hubfs::app {
@@ -122,9 +123,11 @@ struct Daemon {
   ~Daemon() {
     refresher.reset();
     control.reset();
+    invalidator.reset();
   }
   net::CurlGlobal curl_global;
   std::unique_ptr<net::CurlHttpClient> http;
+  std::unique_ptr<HubTransport> transport;  // credentials and local caches over `http`
   std::unique_ptr<cache::Cache> cache;
   std::unique_ptr<fs::CachedDocumentSource> documents;
   std::unique_ptr<fs::RemoteSizes> sizes;
@@ -136,6 +139,7 @@ struct Daemon {
   std::atomic<bool> mounted{false};  // `mount` is set: the control thread may use it
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<Ticker> refresher;
+  std::unique_ptr<Invalidator> invalidator;  // what lookups of new names changed
   DaemonFacts facts;  // for hubfs status
 };
 
@@ -195,14 +199,15 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   http_options.stall_timeout = std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(
                                                                      std::chrono::milliseconds(config.read_timeout_ms)));
   d.http = std::make_unique<net::CurlHttpClient>(http_options);
+  d.transport = std::make_unique<HubTransport>(config, *d.http);
   cache::CacheOptions cache_options;
   cache_options.size_limit = ResolveCacheSize(config.cache_size, config.cache_dir);
   HUBFS_LOG_INFO("cache {}: limit {} MiB", config.cache_dir, cache_options.size_limit >> 20);
   auto cache = cache::Cache::Open(config.cache_dir, cache_options);
   if (!cache) return cache.error().WithContext("opening the cache " + config.cache_dir);
   d.cache = std::move(cache).value();
-  d.documents = std::make_unique<fs::CachedDocumentSource>(*d.http, *d.cache, config.metadata_ttl);
-  d.sizes = std::make_unique<fs::RemoteSizes>(*d.http, *d.cache, config.metadata_ttl);
+  d.documents = std::make_unique<fs::CachedDocumentSource>(d.transport->client(), *d.cache, config.metadata_ttl);
+  d.sizes = std::make_unique<fs::RemoteSizes>(d.transport->client(), *d.cache, config.metadata_ttl);
   // Started before the filesystem, which shows its address; it answers only once mounted.
   auto control = ControlServer::Start([&d](const nlohmann::json& request) {
     if (!d.mounted.load()) return nlohmann::json{{"ok", false}, {"error", "the mount is still starting"}};
@@ -225,7 +230,7 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   }
   fs::ReadEngineOptions engine_options;
   engine_options.read_timeout = std::chrono::milliseconds(config.read_timeout_ms);
-  d.engine = std::make_unique<fs::ReadEngine>(*d.http, *d.cache, engine_options);
+  d.engine = std::make_unique<fs::ReadEngine>(d.transport->client(), *d.cache, engine_options);
   fs_options.uid = ::getuid();
   fs_options.gid = ::getgid();
   fs_options.control_address = d.control->address();
@@ -239,6 +244,10 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   auto mount = fuse::FuseMount::Mount(*d.filesystem, mount_options);
   if (!mount) return mount.error();
   d.mount = std::move(mount).value();
+  d.invalidator = std::make_unique<Invalidator>([&d](const fs::RefreshResult& r) { d.mount->Invalidate(r); });
+  d.filesystem->SetChangeListener([&d](const fs::RefreshResult& r) {
+    if (d.invalidator) d.invalidator->Post(r);
+  });
   d.mounted = true;
   // Listings older than metadata_ttl are revalidated (and changes shown) while mounted, not
   // only at the next mount; revalidation is a conditional request, cheap when nothing changed.

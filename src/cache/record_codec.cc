@@ -51,6 +51,7 @@ class Reader {
     pos_ += n;
   }
   bool ok() const { return ok_ && pos_ == in_.size(); }
+  bool AtEnd() const { return !ok_ || pos_ == in_.size(); }
 
  private:
   bool Need(uint64_t n) {
@@ -130,6 +131,7 @@ std::string EncodeDocRecord(const DocRecord& r) {
   w.U64(static_cast<uint64_t>(r.fetched_at));
   w.Str(r.etag);
   w.Str(r.last_modified);
+  if (!r.link.empty()) w.Str(r.link);  // optional trailing field: records without it stay readable
   return w.Take();
 }
 
@@ -140,6 +142,7 @@ Result<DocRecord> DecodeDocRecord(std::string_view bytes) {
   r.fetched_at = static_cast<int64_t>(rd.U64());
   r.etag = rd.Str();
   r.last_modified = rd.Str();
+  if (!rd.AtEnd()) r.link = rd.Str();
   if (!rd.ok()) return Status::DataLoss("malformed document record");
   return r;
 }

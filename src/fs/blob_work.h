@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "hubfs/core/git_blob_id.h"
 #include "hubfs/core/sha256.h"
 #include "hubfs/fs/read_engine.h"
 
@@ -80,6 +81,7 @@ struct ReadEngine::BlobWork {
   uint64_t hashed = 0;
   std::atomic<uint64_t> hashed_mirror{0};  // `hashed`, readable without `mu` (memory budget)
   std::unique_ptr<Sha256> sha;
+  std::unique_ptr<GitBlobHasher> git;  // beside `sha` while the object has a git blob id to check
 
   // The last failure of `block`, if it happened less than `memory_window` ago or at/after
   // `since` (while the caller was waiting for it: that reader gets the error whatever the window).

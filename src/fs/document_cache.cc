@@ -35,7 +35,7 @@ Result<hubs::DocumentSource::Document> CachedDocumentSource::Get(const std::stri
     return Status::NotFound("GET " + url + ": HTTP 404 (remembered)").WithHttpStatus(404);
   }
   if (!options.revalidate && !absent && copy && fresh(*copy)) {
-    return Document{copy->body, copy->fetched_at, false, ""};
+    return Document{copy->body, copy->fetched_at, false, "", copy->link};
   }
 
   net::HttpRequest request;
@@ -57,7 +57,7 @@ Result<hubs::DocumentSource::Document> CachedDocumentSource::Get(const std::stri
   }
   if (!response) {
     if (copy) {
-      return Document{copy->body, copy->fetched_at, true, response.error().message()};
+      return Document{copy->body, copy->fetched_at, true, response.error().message(), copy->link};
     }
     return response.error();
   }
@@ -71,12 +71,13 @@ Result<hubs::DocumentSource::Document> CachedDocumentSource::Get(const std::stri
     record.body = std::move(response->body);
     record.etag = response->Header("ETag").value_or("");
     record.last_modified = response->Header("Last-Modified").value_or("");
+    record.link = response->Header("Link").value_or("");
   }
   record.fetched_at = now;
   if (Status s = cache_.PutDoc(url, record); !s.ok()) {
     HUBFS_LOG_WARN("could not cache {}: {}", url, s.ToString());
   }
-  return Document{std::move(record.body), now, false, ""};
+  return Document{std::move(record.body), now, false, "", std::move(record.link)};
 }
 
 }  // namespace hubfs::fs

@@ -171,7 +171,11 @@ Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name, bool learn
   if (!dir) return Status::NotFound("no inode " + std::to_string(parent));
   if (dir.node->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
   const Node* child = dir.tree->Child(parent, name);
-  if (!child) return Status::NotFound(std::string(name));
+  if (!child) {
+    HUBFS_ASSIGN_OR_RETURN(auto found, Discover(parent, name));
+    dir = std::move(found.first);
+    child = found.second;
+  }
   Attr attr = AttrOf(*child, learn_size);  // may ask the server: before taking mu_
   std::lock_guard lock(mu_);
   lookups_[child->id]++;
@@ -184,6 +188,33 @@ Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name, bool learn
     attr.timeout = 0;
   }
   return attr;
+}
+
+Result<std::pair<Filesystem::NodeRef, const Node*>> Filesystem::Discover(NodeId parent, std::string_view name) {
+  // The folder's path below its hub: walk up to the root.
+  std::vector<std::string> folder;
+  {
+    NodeRef ref = Find(parent);
+    for (const Node* n = ref.node; n && n->id != kRootId;) {
+      folder.insert(folder.begin(), n->name);
+      n = ref.tree->Get(n->parent);
+    }
+  }
+  if (folder.empty()) return Status::NotFound(std::string(name));  // the root: hubs are configured
+  hubs::Hub* hub = nullptr;
+  for (hubs::Hub* h : hubs_) {
+    if (h->name() == folder.front()) hub = h;
+  }
+  if (!hub) return Status::NotFound(std::string(name));  // .hubfs
+  folder.erase(folder.begin());
+  HUBFS_ASSIGN_OR_RETURN(bool learned, hub->Discover(folder, name));  // may ask the server: no lock held
+  if (!learned) return Status::NotFound(std::string(name));
+  HUBFS_ASSIGN_OR_RETURN(RefreshResult refreshed, Refresh({hub->name()}, hubs::ListOptions{}));
+  if (listener_) listener_(refreshed);
+  NodeRef dir = Find(parent);
+  const Node* child = dir ? dir.tree->Child(parent, name) : nullptr;
+  if (!child) return Status::NotFound(std::string(name));
+  return std::make_pair(std::move(dir), child);
 }
 
 void Filesystem::Forget(NodeId ino, uint64_t count) {

@@ -38,6 +38,7 @@ void ReadEngine::AdvanceHasher(const std::shared_ptr<BlobWork>& work) {
     work->hashing = true;
     if (!work->sha) {
       work->sha = std::make_unique<Sha256>();
+      if (work->object.git_blob_id) work->git = std::make_unique<GitBlobHasher>(*work->object.size);
       work->hashed = 0;
       work->hashed_mirror = 0;
     }
@@ -90,6 +91,7 @@ void ReadEngine::AdvanceHasher(const std::shared_ptr<BlobWork>& work) {
       return;
     }
     work->sha->Update(data);
+    if (work->git) work->git->Update(data);
     {
       std::lock_guard lock(work->mu);
       if (work->state[block] == BlobWork::kPresent) work->state[block] = BlobWork::kChecked;
@@ -106,18 +108,25 @@ void ReadEngine::AdvanceHasher(const std::shared_ptr<BlobWork>& work) {
     }
     memory_cv_.notify_all();
   }
-  FinishVerification(*work, work->sha->Finish());
+  std::optional<GitBlobId> git_id;
+  if (work->git) git_id = work->git->Finish();
+  FinishVerification(*work, work->sha->Finish(), git_id);
   {
     std::lock_guard lock(work->mu);
     work->hashing = false;
     work->sha.reset();
+    work->git.reset();
   }
   work->cv.notify_all();
 }
 
-void ReadEngine::FinishVerification(BlobWork& work, const Digest& actual) {
+void ReadEngine::FinishVerification(BlobWork& work, const Digest& actual,
+                                    const std::optional<GitBlobId>& git_id) {
   const auto& expected = work.expected;
-  if (!expected || actual == *expected) {
+  // A published git blob id is checked first; the sha256 then follows the usual rules (pinned on
+  // the first download, compared with the pin afterwards).
+  const bool git_ok = !work.object.git_blob_id || (git_id && *git_id == *work.object.git_blob_id);
+  if (git_ok && (!expected || actual == *expected)) {
     if (Status s = work.blob->MarkVerified(actual); !s.ok()) {
       HUBFS_LOG_WARN("{}: could not record the verification: {}", work.key, s.ToString());
     }
@@ -143,9 +152,12 @@ void ReadEngine::FinishVerification(BlobWork& work, const Digest& actual) {
     return;
   }
   counters_.verify_failures++;
-  const std::string why = "GET " + work.object.url + ": sha256 mismatch: expected " + ToHex(*expected) +
-                          (work.object.sha256 ? std::string() : " (pinned on first download)") +
-                          ", got " + ToHex(actual);
+  const std::string why =
+      !git_ok ? "GET " + work.object.url + ": git blob id mismatch: expected " + ToHex(*work.object.git_blob_id) +
+                    ", got " + (git_id ? ToHex(*git_id) : std::string("none"))
+              : "GET " + work.object.url + ": sha256 mismatch: expected " + ToHex(*expected) +
+                    (work.object.sha256 ? std::string() : " (pinned on first download)") + ", got " +
+                    ToHex(actual);
   bool lazy;
   {
     std::lock_guard lock(work.mu);

@@ -14,11 +14,15 @@
 //   type = "digits"  urls = ["http://…/modelstore/5.0"]  names = ["nvidia"]
 //   [[hub]]
 //   type = "mindspore"  git_url = "https://gitee.com/mindspore/hub.git"  branches = ["master"]
+//   [[hub]]
+//   type = "hf"  endpoint = "https://huggingface.co"  token = "hf_…"  repos = ["org/name", …]
+//   hf_cache = "~/.cache/huggingface/hub"   # an existing HF cache to read from ("" = none)
 //
 // Unknown keys are errors, so a typo never silently falls back to a default.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,18 +32,29 @@
 #include "hubfs/core/result.h"
 #include "hubfs/fs/read_engine.h"
 #include "hubfs/hubs/digits/digits_hub.h"
+#include "hubfs/hubs/hf/hf_api.h"
 #include "hubfs/hubs/mindspore/mindspore_hub.h"
 #include "hubfs/hubs/onnx/onnx_hub.h"
 
 namespace hubfs::app {
 
+// A Hugging Face hub as configured; unset values come from the environment (LoadConfig:
+// HF_ENDPOINT, HF_TOKEN, HF_TOKEN_PATH / HF_HOME/token, HF_HUB_CACHE / HF_HOME/hub), then defaults.
+struct HfConfig {
+  std::optional<std::string> endpoint;
+  std::optional<std::string> token;     // a secret: masked by DescribeConfig
+  std::optional<std::string> hf_cache;  // "" = do not read an existing HF cache
+  std::vector<std::string> repos;       // "org/name", "datasets/org/name", with optional "@rev"
+};
+
 struct HubConfig {
-  std::string type;  // "onnx", "digits" or "mindspore"
+  std::string type;  // "onnx", "digits", "mindspore" or "hf"
   std::string name;  // folder in the mount
   std::optional<fs::Verification> verification;  // unset: the mount's
   hubs::onnx::OnnxHubOptions onnx;                // type "onnx"
   hubs::digits::DigitsHubOptions digits;          // type "digits"
   hubs::mindspore::MindSporeHubOptions mindspore; // type "mindspore"
+  HfConfig hf;                                    // type "hf"
 };
 
 // A cache size: absolute bytes, or a percentage of the filesystem that holds the cache.
@@ -75,6 +90,13 @@ Status AddDigitsStoresFromEnvironment(std::string_view value, Config* config);
 // ~/.config/hubfs/config.toml) and /etc/hubfs/config.toml that exists, else the built-in defaults
 // (the public ONNX Model Hub).
 Result<Config> LoadConfig(const std::string& path);
+
+// Fills what hf hubs left unset from the environment, read through `env` (getenv in LoadConfig):
+// endpoint from HF_ENDPOINT (else the public hub), token from HF_TOKEN, else the file
+// HF_TOKEN_PATH or $HF_HOME/token, hf_cache from HF_HUB_CACHE (or HUGGINGFACE_HUB_CACHE), else
+// $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub or ~/.cache/huggingface/hub.
+using EnvLookup = std::function<const char*(const char*)>;
+Status ApplyHfEnvironment(const EnvLookup& env, Config* config);
 
 // The default cache folder: $XDG_CACHE_HOME/hubfs, else $HOME/.cache/hubfs.
 std::string DefaultCacheDir();

@@ -89,6 +89,7 @@ struct DocRecord {
   int64_t fetched_at = 0;  // when the server last confirmed the body
   std::string etag;
   std::string last_modified;
+  std::string link;  // the Link header (pagination of API listings)
 };
 
 // Trust on first use: what a file without a published sha256 was when it was first downloaded

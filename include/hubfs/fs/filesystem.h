@@ -132,11 +132,18 @@ class Filesystem {
   // kNotFound when a name is not a hub. A hub that fails keeps its last listing (or ERROR.txt).
   Result<RefreshResult> Refresh(const std::vector<std::string>& names, const hubs::ListOptions& options);
   std::vector<std::string> HubNames() const;
+  // Called (outside every lock, on the thread of the lookup) with what a lookup-driven listing
+  // changed, so the kernel can be told (the caller must not invalidate from inside a FUSE
+  // request: hand it to another thread). Set once, before serving.
+  void SetChangeListener(std::function<void(const RefreshResult&)> listener) { listener_ = std::move(listener); }
 
   const FsOptions& options() const { return options_; }
 
   // Finds `name` in `parent` and counts one lookup (the kernel's reference) on success.
-  // kNotFound when there is no such name (the adapter replies a negative entry). With
+  // kNotFound when there is no such name (the adapter replies a negative entry). A name the
+  // tree lacks below a hub with an open namespace is asked of the hub (Hub::Discover); when the
+  // hub learns it, the hub is listed again, the new tree swapped in, and the change listener
+  // told what changed. With
   // `learn_size` false (readdirplus), an unpublished size is not asked for: the attributes then
   // show size 0, with size_unknown set and a short timeout.
   Result<Attr> Lookup(NodeId parent, std::string_view name, bool learn_size = true);
@@ -200,6 +207,9 @@ class Filesystem {
     std::string error;                     // why the last listing failed
   };
   NodeRef Find(NodeId ino) const;
+  // Lookup's miss path: asks the hub that owns `dir` about `name`; on success the refreshed
+  // tree's `dir` and child.
+  Result<std::pair<NodeRef, const Node*>> Discover(NodeId parent, std::string_view name);
   // Attributes; with `learn_size`, a file whose size is not published gets it from RemoteSizes.
   Attr AttrOf(const Node& node, bool learn_size) const;
   // The remote object to open, with its size learned if the hub did not publish it.
@@ -210,6 +220,7 @@ class Filesystem {
   ReadEngine& engine_;
   FsOptions options_;
   RemoteSizes* sizes_;
+  std::function<void(const RefreshResult&)> listener_;
   InodeNumbers numbers_;
   std::atomic<std::shared_ptr<const Tree>> tree_;
 

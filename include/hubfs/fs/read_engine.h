@@ -163,7 +163,7 @@ class ReadEngine {
   // arrives (blocks already present are skipped). One such stream per blob at a time.
   Status FetchWholeFile(const std::shared_ptr<BlobWork>& work);
   void AdvanceHasher(const std::shared_ptr<BlobWork>& work);
-  void FinishVerification(BlobWork& work, const Digest& actual);
+  void FinishVerification(BlobWork& work, const Digest& actual, const std::optional<GitBlobId>& git_id);
 
   net::HttpClient& http_;
   cache::Cache& cache_;

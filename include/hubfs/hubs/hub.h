@@ -10,8 +10,11 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
+#include "hubfs/core/git_blob_id.h"
 #include "hubfs/core/result.h"
 #include "hubfs/core/sha256.h"
 
@@ -19,9 +22,16 @@ namespace hubfs::hubs {
 
 // Where a file's bytes come from and how to check them.
 struct RemoteObject {
+  RemoteObject() = default;
+  RemoteObject(std::string url_in, std::optional<uint64_t> size_in, std::optional<Digest> sha256_in)
+      : url(std::move(url_in)), size(size_in), sha256(sha256_in) {}
+
   std::string url;
   std::optional<uint64_t> size;   // published size; nullopt when the hub does not say
   std::optional<Digest> sha256;   // published whole-file digest; nullopt: pinned on first use
+  // Published git blob id (Hugging Face files not stored with LFS): checked on the first
+  // complete download, whose sha256 is then pinned as for content without a published digest.
+  std::optional<GitBlobId> git_blob_id;
 };
 
 enum class EntryKind { kDirectory, kFile, kSymlink };
@@ -48,6 +58,7 @@ class DocumentSource {
     int64_t fetched_at = 0;   // when the server last confirmed this body
     bool stale = false;       // served from cache because the server could not be asked
     std::string stale_reason; // why, when stale
+    std::string link;         // the response's Link header (pagination), "" when none
   };
   virtual ~DocumentSource() = default;
   struct GetOptions {
@@ -75,6 +86,18 @@ class Hub {
   // Reads the hub's index and returns its tree. Unusable or hostile index entries are skipped
   // with a logged warning; an error means nothing could be listed.
   virtual Result<Listing> List(const ListOptions& options) = 0;
+
+  // Hubs whose namespace is open (Hugging Face: any org/name can be opened without being
+  // configured) answer lookups of names their listing lacks. `folder`: the folder looked in,
+  // relative to the hub's folder; `name`: the missing name. Returns true when the hub learned
+  // the name: its next List includes it (and keeps including it). false: no such name; an error
+  // when the hub cannot say (e.g. kUnauthenticated for a repository that needs a token).
+  // May run concurrently with List and with other Discover calls.
+  virtual Result<bool> Discover(const std::vector<std::string>& folder, std::string_view name) {
+    (void)folder;
+    (void)name;
+    return false;
+  }
 };
 
 }  // namespace hubfs::hubs

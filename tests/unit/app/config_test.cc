@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -124,8 +125,9 @@ media_base = "http://127.0.0.1:8080/media"
   EXPECT_EQ(c.hubs[1].onnx.media_base, "http://127.0.0.1:8080/media");
 }
 
+// The public ONNX Model Hub as the first hub.
 void ExpectPublicOnnxHub(const Config& c) {
-  ASSERT_EQ(c.hubs.size(), 1u);
+  ASSERT_GE(c.hubs.size(), 1u);
   const HubConfig& hub = c.hubs[0];
   EXPECT_EQ(hub.type, "onnx");
   EXPECT_EQ(hub.name, "onnx");
@@ -137,6 +139,15 @@ void ExpectPublicOnnxHub(const Config& c) {
   EXPECT_EQ(hub.onnx.media_base, "https://media.githubusercontent.com/media");
 }
 
+// The built-in hubs: the public ONNX Model Hub, and the Hugging Face Hub with no repos listed.
+void ExpectBuiltInHubs(const Config& c) {
+  ExpectPublicOnnxHub(c);
+  ASSERT_EQ(c.hubs.size(), 2u);
+  EXPECT_EQ(c.hubs[1].type, "hf");
+  EXPECT_EQ(c.hubs[1].name, "hf");
+  EXPECT_TRUE(c.hubs[1].hf.repos.empty());
+}
+
 TEST(ParseConfigTest, EmptyFileGivesDefaults) {
   const Config c = MustParse("");
   EXPECT_EQ(c.source, kOrigin);
@@ -144,19 +155,20 @@ TEST(ParseConfigTest, EmptyFileGivesDefaults) {
   EXPECT_EQ(c.metadata_ttl, 600);
   EXPECT_EQ(c.log_file, "");
   EXPECT_EQ(c.log_level, log::Level::kInfo);
-  ExpectPublicOnnxHub(c);
+  ExpectBuiltInHubs(c);
 }
 
 TEST(ParseConfigTest, OptionsOnlyStillMountThePublicHub) {
   const Config c = MustParse("cache_dir = \"/data/cache\"\nmetadata_ttl = 30\n");
   EXPECT_EQ(c.cache_dir, "/data/cache");
   EXPECT_EQ(c.metadata_ttl, 30);
-  ExpectPublicOnnxHub(c);
+  ExpectBuiltInHubs(c);
 }
 
 TEST(ParseConfigTest, HubWithTypeAndRepoGetsDefaultNameAndBases) {
   const Config c = MustParse("[[hub]]\ntype = \"onnx\"\nrepo = \"onnx/models\"\n");
   ExpectPublicOnnxHub(c);
+  EXPECT_EQ(c.hubs.size(), 1u);
 }
 
 TEST(ParseConfigTest, HubWithoutRepoIsAnError) {
@@ -384,7 +396,7 @@ TEST(LoadConfigTest, ReadsTheFileAndFillsTheCacheDirFromXdg) {
   EXPECT_EQ(c->source, path);
   EXPECT_EQ(c->metadata_ttl, 3600);
   EXPECT_EQ(c->cache_dir, dir.path() + "/cache/hubfs");
-  ExpectPublicOnnxHub(*c);
+  ExpectBuiltInHubs(*c);
 }
 
 TEST(LoadConfigTest, ExplicitCacheDirWins) {
@@ -458,7 +470,7 @@ TEST(LoadConfigTest, EmptyPathWithoutAnyFileUsesBuiltInDefaults) {
   EXPECT_EQ(c->source, "built-in defaults");
   EXPECT_EQ(c->cache_dir, dir.path() + "/cache/hubfs");
   EXPECT_EQ(c->metadata_ttl, 600);
-  ExpectPublicOnnxHub(*c);
+  ExpectBuiltInHubs(*c);
 }
 
 // ---- digits and mindspore hubs ---------------------------------------------------------------
@@ -541,6 +553,76 @@ TEST(LoadConfigTest, DigitsHubWithoutStoresIsAnError) {
   auto with_env = LoadConfig(path);
   ASSERT_TRUE(with_env.ok()) << with_env.error().ToString();
   EXPECT_EQ(with_env->hubs[0].digits.stores.size(), 1u);
+}
+
+}  // namespace
+}  // namespace hubfs::app
+
+namespace hubfs::app {
+namespace {
+
+TEST(HfConfigTest, ParsesItsKeysAndNamesBadOnes) {
+  auto c = ParseConfig(R"([[hub]]
+type = "hf"
+endpoint = "http://127.0.0.1:9000"
+token = "hf_abc"
+hf_cache = ""
+repos = ["onnxmodelzoo/mnist", "datasets/org/data@v1"]
+)", "t.toml");
+  ASSERT_TRUE(c) << c.error().ToString();
+  const HubConfig& hub = c->hubs.at(0);
+  EXPECT_EQ(hub.name, "hf");
+  EXPECT_EQ(hub.hf.endpoint, "http://127.0.0.1:9000");
+  EXPECT_EQ(hub.hf.token, "hf_abc");
+  EXPECT_EQ(hub.hf.hf_cache, "");
+  EXPECT_EQ(hub.hf.repos.size(), 2u);
+  const std::string described = DescribeConfig(*c);
+  EXPECT_EQ(described.find("hf_abc"), std::string::npos) << described;
+  EXPECT_NE(described.find("token = \"(set, not shown)\""), std::string::npos);
+
+  auto bad = ParseConfig("[[hub]]\ntype = \"hf\"\nrepos = [\"no-slash\"]\n", "t.toml");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message().find("t.toml:3"), std::string::npos) << bad.error().message();
+  EXPECT_FALSE(ParseConfig("[[hub]]\ntype = \"hf\"\nendpoint = \"ftp://x\"\n", "t.toml"));
+  EXPECT_FALSE(ParseConfig("[[hub]]\ntype = \"hf\"\nhf_cache = \"relative\"\n", "t.toml"));
+  EXPECT_FALSE(ParseConfig("[[hub]]\ntype = \"hf\"\nrepo = \"a/b\"\n", "t.toml"));
+}
+
+TEST(HfConfigTest, EnvironmentFillsWhatTheFileLeftUnset) {
+  TempDir dir;
+  dir.Write("token", "hf_from_file\n");
+  std::map<std::string, std::string> env = {{"HF_HOME", dir.path()}, {"HF_ENDPOINT", "http://mirror.test/"}};
+  auto lookup = [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  Config c = *ParseConfig("[[hub]]\ntype = \"hf\"\n[[hub]]\ntype = \"hf\"\nname = \"own\"\n"
+                          "endpoint = \"http://own.test\"\ntoken = \"hf_own\"\nhf_cache = \"/x\"\n",
+                          "t.toml");
+  ASSERT_TRUE(ApplyHfEnvironment(lookup, &c).ok());
+  EXPECT_EQ(c.hubs[0].hf.endpoint, "http://mirror.test");
+  EXPECT_EQ(c.hubs[0].hf.token, "hf_from_file");
+  EXPECT_EQ(c.hubs[0].hf.hf_cache, dir.path() + "/hub");
+  EXPECT_EQ(c.hubs[1].hf.endpoint, "http://own.test") << "the file wins over the environment";
+  EXPECT_EQ(c.hubs[1].hf.token, "hf_own");
+  EXPECT_EQ(c.hubs[1].hf.hf_cache, "/x");
+
+  env = {{"HOME", "/home/u"}, {"HF_TOKEN", "hf_env"}, {"HF_HUB_CACHE", "/cache/hub"}};
+  Config d = *ParseConfig("[[hub]]\ntype = \"hf\"\n", "t.toml");
+  ASSERT_TRUE(ApplyHfEnvironment(lookup, &d).ok());
+  EXPECT_EQ(d.hubs[0].hf.endpoint, "https://huggingface.co");
+  EXPECT_EQ(d.hubs[0].hf.token, "hf_env");
+  EXPECT_EQ(d.hubs[0].hf.hf_cache, "/cache/hub");
+
+  env = {{"HOME", "/home/u"}};
+  Config e = *ParseConfig("[[hub]]\ntype = \"hf\"\n", "t.toml");
+  ASSERT_TRUE(ApplyHfEnvironment(lookup, &e).ok());
+  EXPECT_FALSE(e.hubs[0].hf.token);
+  EXPECT_EQ(e.hubs[0].hf.hf_cache, "/home/u/.cache/huggingface/hub");
+
+  env = {{"HF_ENDPOINT", "huggingface.co"}};
+  Config f = *ParseConfig("[[hub]]\ntype = \"hf\"\n", "t.toml");
+  EXPECT_FALSE(ApplyHfEnvironment(lookup, &f).ok());
 }
 
 }  // namespace

@@ -63,8 +63,8 @@ class CacheAdminTest : public ::testing::Test {
 TEST_F(CacheAdminTest, SummarizeCountsBlobsAndRecordKinds) {
   Store(*cache_, "http://h/a", test::Bytes(3 * kMiB, 1));
   Store(*cache_, "http://h/b", test::Bytes(1000, 2), /*verify=*/false);
-  ASSERT_TRUE(cache_->PutDoc("http://h/manifest.json", DocRecord{"[]", 1, "", ""}).ok());
-  ASSERT_TRUE(cache_->PutDoc("size http://h/c", DocRecord{"5\n\n\n", 1, "", ""}).ok());
+  ASSERT_TRUE(cache_->PutDoc("http://h/manifest.json", DocRecord{"[]", 1, "", "", ""}).ok());
+  ASSERT_TRUE(cache_->PutDoc("size http://h/c", DocRecord{"5\n\n\n", 1, "", "", ""}).ok());
   ASSERT_TRUE(cache_->PutTrust("http://h/d", TrustRecord{Sha256::Of("x"), 1, "", 1}).ok());
   auto s = cache_->Summarize();
   ASSERT_TRUE(s.ok()) << s.error().ToString();
@@ -224,7 +224,7 @@ TEST_F(CacheAdminTest, HasOtherUsersSeesAnotherProcesssLock) {
 TEST_F(CacheAdminTest, ClearRefusesWhileInUseUnlessForced) {
   const std::string a = Store(*cache_, "http://h/a", test::Bytes(3 * kMiB, 1));
   const std::string b = Store(*cache_, "http://h/b", test::Bytes(3 * kMiB, 2));
-  ASSERT_TRUE(cache_->PutDoc("http://h/manifest.json", DocRecord{"[]", 1, "", ""}).ok());
+  ASSERT_TRUE(cache_->PutDoc("http://h/manifest.json", DocRecord{"[]", 1, "", "", ""}).ok());
   FakeUser other(cache_->dir());
   auto refused = cache_->Clear(/*force=*/false);
   ASSERT_FALSE(refused.ok());

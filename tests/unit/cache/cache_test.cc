@@ -647,7 +647,7 @@ TEST_F(CacheTest, ReopeningKeepsRecordsBlocksUsageAndDocs) {
     ASSERT_TRUE(blob->MarkVerified(Sha256::Of(data)).ok());
     ASSERT_TRUE(cache_->SetPinned(key, true).ok());
   }
-  DocRecord doc{"{\"models\": []}", 42, "\"etag-1\"", "Tue, 01 Jan 2030 00:00:00 GMT"};
+  DocRecord doc{"{\"models\": []}", 42, "\"etag-1\"", "Tue, 01 Jan 2030 00:00:00 GMT", "<http://hub/p2>; rel=\"next\""};
   ASSERT_TRUE(cache_->PutDoc("http://hub/index.json", doc).ok());
 
   Reopen();
@@ -673,6 +673,10 @@ TEST_F(CacheTest, ReopeningKeepsRecordsBlocksUsageAndDocs) {
   EXPECT_EQ((*got)->fetched_at, 42);
   EXPECT_EQ((*got)->etag, doc.etag);
   EXPECT_EQ((*got)->last_modified, doc.last_modified);
+  EXPECT_EQ((*got)->link, doc.link);
+  // Records written before the link field existed still read (the field is optional, last).
+  ASSERT_TRUE(cache_->PutDoc("http://hub/old", {"old", 7, "", "", ""}).ok());
+  EXPECT_EQ(cache_->GetDoc("http://hub/old").value()->link, "");
 }
 
 TEST_F(CacheTest, RecordWhoseFileVanishedStartsOverEmpty) {
@@ -765,7 +769,7 @@ TEST_F(CacheTest, FormatVersionMismatchWipesEverything) {
     auto blob = Store(data);
     ASSERT_TRUE(blob);
   }
-  ASSERT_TRUE(cache_->PutDoc("http://hub/doc", {"doc", 1, "", ""}).ok());
+  ASSERT_TRUE(cache_->PutDoc("http://hub/doc", {"doc", 1, "", "", ""}).ok());
   ASSERT_TRUE(Exists(path));
   cache_.reset();
   WriteFormatVersion(dir_ + "/index", LittleEndian32(kFormatVersion + 1));
@@ -841,9 +845,9 @@ TEST_F(CacheTest, DocsPutGetOverwrite) {
   ASSERT_TRUE(missing.ok());
   EXPECT_FALSE(missing->has_value());
 
-  ASSERT_TRUE(cache_->PutDoc("http://hub/a", {"body one", 10, "\"e1\"", ""}).ok());
-  ASSERT_TRUE(cache_->PutDoc("http://hub/b", {"body b", 11, "", "lm"}).ok());
-  ASSERT_TRUE(cache_->PutDoc("http://hub/a", {"body two", 20, "", "lm2"}).ok());
+  ASSERT_TRUE(cache_->PutDoc("http://hub/a", {"body one", 10, "\"e1\"", "", ""}).ok());
+  ASSERT_TRUE(cache_->PutDoc("http://hub/b", {"body b", 11, "", "lm", ""}).ok());
+  ASSERT_TRUE(cache_->PutDoc("http://hub/a", {"body two", 20, "", "lm2", ""}).ok());
 
   auto a = cache_->GetDoc("http://hub/a");
   ASSERT_TRUE(a.ok() && a->has_value());
@@ -1289,7 +1293,7 @@ TEST_F(CacheTest, CachesInTwoProcessesSeeEachOthersBlocks) {
               auto blob = (*other)->OpenBlob(Key(child_data), SpecFor(child_data));
               if (!blob.ok()) return 2;
               if (!PutBlock(**blob, 1, child_data).ok()) return 3;
-              return (*other)->PutDoc("http://hub/doc", {"from the child", 5, "", ""}).ok() ? 0 : 4;
+              return (*other)->PutDoc("http://hub/doc", {"from the child", 5, "", "", ""}).ok() ? 0 : 4;
             }),
             0);
   auto blob = Open(child_data);

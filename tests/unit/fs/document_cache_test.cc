@@ -32,7 +32,7 @@ class DocumentCacheTest : public ::testing::Test {
                std::string last_modified = "") {
     ASSERT_TRUE(
         cache_
-            ->PutDoc(kUrl, {std::move(body), fetched_at, std::move(etag), std::move(last_modified)})
+            ->PutDoc(kUrl, {std::move(body), fetched_at, std::move(etag), std::move(last_modified), ""})
             .ok());
   }
 

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "hubfs/core/git_blob_id.h"
 #include "hubfs/fs/errno_map.h"
 #include "testing/disk_damage.h"
 #include "testing/test_bytes.h"
@@ -948,6 +949,36 @@ TEST_F(ReadEngineTest, FirstDownloadWithoutDigestRecordsTrust) {
   EXPECT_EQ((*trust)->sha256, Sha256::Of(body));
   EXPECT_EQ((*trust)->size, body.size());
   EXPECT_EQ((*trust)->etag, "\"v1\"");
+}
+
+// Hugging Face files outside LFS publish only their git blob id: it is checked, then the
+// sha256 is pinned as for any unpublished digest.
+TEST_F(ReadEngineTest, PublishedGitBlobIdIsCheckedAndTheSha256Pinned) {
+  const std::string body = Bytes(3000, 7);
+  http_.Serve(kUrl, {.body = body});
+  NewEngine();
+  hubs::RemoteObject object{kUrl, body.size(), std::nullopt};
+  object.git_blob_id = GitBlobHasher::Of(body);
+  auto file = Open(object);
+  ASSERT_TRUE(file);
+  ASSERT_EQ(Read(*file, 0, body.size()).value(), body);
+  ASSERT_TRUE(WaitForState(cache::BlobKeyForUrl(kUrl), cache::BlobState::kVerified));
+  EXPECT_EQ(cache_->GetTrust(kUrl).value()->sha256, Sha256::Of(body));
+}
+
+TEST_F(ReadEngineTest, WrongGitBlobIdRejectsTheDownload) {
+  const std::string body = Bytes(3000, 7);
+  http_.Serve(kUrl, {.body = body});
+  NewEngine();
+  hubs::RemoteObject object{kUrl, body.size(), std::nullopt};
+  object.git_blob_id = GitBlobHasher::Of(body + "x");
+  auto file = Open(object);
+  ASSERT_TRUE(file);
+  auto got = Read(*file, 0, body.size());
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(ErrnoFor(got.error()), EIO);
+  EXPECT_TRUE(Contains(got.error().message(), "git blob id mismatch")) << got.error().message();
+  EXPECT_FALSE(cache_->GetTrust(kUrl).value().has_value()) << "nothing pinned from a bad download";
 }
 
 // After eviction, a second download of the same URL must be the same bytes.
