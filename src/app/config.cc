@@ -280,7 +280,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
   c.source = origin;
   HUBFS_RETURN_IF_ERROR(CheckKeys(origin, root,
                                   {"cache_dir", "metadata_ttl", "log_file", "log_level", "hub",
-                                   "verification", "cache_size", "read_timeout"},
+                                   "verification", "cache_size", "read_timeout", "log_target",
+                                   "syslog_socket"},
                                   ""));
   if (const toml::node* v = root.get("verification")) {
     HUBFS_ASSIGN_OR_RETURN(c.verification, GetVerification(origin, *v));
@@ -317,6 +318,23 @@ Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
   if (const toml::node* level = root.get("log_level")) {
     if (!level->is_string() || !log::ParseLevel(level->as_string()->get(), &c.log_level)) {
       return Invalid(origin, *level, "'log_level' must be one of debug, info, warn, error");
+    }
+  }
+  if (const toml::node* target = root.get("log_target")) {
+    if (!target->is_string() || !log::ParseTarget(target->as_string()->get(), &c.log_target)) {
+      return Invalid(origin, *target, "'log_target' must be one of auto, stderr, file, syslog");
+    }
+    // A log_file that would never be written is a mistake, not a preference.
+    if (const toml::node* file = root.get("log_file");
+        file && c.log_target != log::Target::kAuto && c.log_target != log::Target::kFile) {
+      return Invalid(origin, *file, std::string("'log_file' is set, but log_target = \"") +
+                                        log::TargetName(c.log_target) + "\" never writes a file");
+    }
+  }
+  if (const toml::node* socket = root.get("syslog_socket")) {
+    HUBFS_ASSIGN_OR_RETURN(c.syslog_socket, GetString(origin, root, "syslog_socket", ""));
+    if (c.syslog_socket.empty() || c.syslog_socket[0] != '/' || c.syslog_socket.size() > 107) {
+      return Invalid(origin, *socket, "'syslog_socket' must be an absolute path of at most 107 bytes");
     }
   }
   if (const toml::node* hubs = root.get("hub")) {
@@ -411,6 +429,8 @@ std::string DescribeConfig(const Config& c) {
   out += "read_timeout = " + std::to_string(c.read_timeout_ms / 1000) + "\n";
   out += "verification = " + std::string(verification(c.verification)) + "\n";
   if (!c.log_file.empty()) out += "log_file = " + quote(c.log_file) + "\n";
+  out += "log_target = " + quote(log::TargetName(c.log_target)) + "\n";
+  out += "syslog_socket = " + quote(c.syslog_socket) + "\n";
   for (const HubConfig& hub : c.hubs) {
     out += "\n[[hub]]\ntype = " + quote(hub.type) + "\nname = " + quote(hub.name) + "\n";
     if (hub.verification) out += "verification = " + std::string(verification(*hub.verification)) + "\n";

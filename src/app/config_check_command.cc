@@ -84,6 +84,20 @@ void PrintHub(const Config& config, const Config& file_only, const HubConfig& hu
   }
 }
 
+// Where `hubfs mount` will log (mount_command.cc decides the same way).
+std::string LogTargetText(const Config& c) {
+  const std::string file = c.log_file.empty() ? c.cache_dir + "/hubfs.log" : c.log_file;
+  switch (c.log_target) {
+    case log::Target::kStderr: return "stderr";
+    case log::Target::kFile: return "file " + file;
+    case log::Target::kSyslog: return "syslog " + c.syslog_socket;
+    case log::Target::kAuto: break;
+  }
+  if (!c.log_file.empty()) return "auto: file " + c.log_file;
+  return "auto: stderr with --foreground; detached: syslog " + c.syslog_socket + " when that socket exists, else file " +
+         file;
+}
+
 }  // namespace
 
 int RunConfigCheck(const std::string& path, std::ostream& out, std::ostream& err) {
@@ -102,10 +116,7 @@ int RunConfigCheck(const std::string& path, std::ostream& out, std::ostream& err
       << "read_timeout  " << config->read_timeout_ms / 1000 << "s\n"
       << "verification  " << VerificationName(config->verification) << "\n"
       << "log_level     " << LevelName(config->log_level) << "\n"
-      << "log_file      "
-      << (config->log_file.empty() ? "stderr with --foreground, else " + config->cache_dir + "/hubfs.log"
-                                   : config->log_file)
-      << "\n";
+      << "log_target    " << LogTargetText(*config) << "\n";
   const Config file_only = WithoutEnvironment(*config);
   for (const HubConfig& hub : config->hubs) PrintHub(*config, file_only, hub, out);
   return 0;

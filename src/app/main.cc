@@ -38,7 +38,9 @@ int main(int argc, char** argv) {
   mount_cmd->add_flag("--debug", mount.debug, "Print every FUSE request (with --foreground)");
   mount_cmd->footer(
       "Without --foreground, hubfs returns once the mount is ready, or prints why it could not\n"
-      "mount and exits non-zero. The daemon then logs to <cache_dir>/hubfs.log.");
+      "mount and exits non-zero. The daemon then logs to log_file if set, else to syslog\n"
+      "(facility daemon, tag hubfs; journalctl -t hubfs) when /dev/log exists, else to\n"
+      "<cache_dir>/hubfs.log; log_target in the configuration chooses otherwise.");
 
   std::string umount_point;
   CLI::App* umount_cmd = app.add_subcommand("umount", "Unmount a hubfs mount point");

@@ -305,13 +305,51 @@ void RaiseReadahead(const std::string& mountpoint) {
   if (fd >= 0) ::close(fd);
 }
 
-void DetachStdio() {
+void DetachStdio(bool keep_stderr) {
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) return;
   ::dup2(null, STDIN_FILENO);
   ::dup2(null, STDOUT_FILENO);
-  ::dup2(null, STDERR_FILENO);
+  if (!keep_stderr) ::dup2(null, STDERR_FILENO);
   if (null > STDERR_FILENO) ::close(null);
+}
+
+bool IsSocket(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+// Where the mount logs (docs/configuration.md, log_target).
+struct LogChoice {
+  log::Target target = log::Target::kStderr;  // never kAuto
+  std::string file;                           // kFile
+  std::string where;                          // for "see ..." in messages
+};
+
+LogChoice FileLog(const Config& config) {
+  LogChoice c;
+  c.target = log::Target::kFile;
+  c.file = !config.log_file.empty() ? config.log_file : config.cache_dir + "/hubfs.log";
+  c.where = c.file;
+  return c;
+}
+
+LogChoice ChooseLog(const Config& config, bool foreground) {
+  LogChoice c;
+  switch (config.log_target) {
+    case log::Target::kAuto:
+      // Foreground: stderr, as before log_target existed, unless log_file names a file.
+      // Detached: an explicit log_file, else syslog when its socket exists, else the cache's file.
+      if (!config.log_file.empty()) c.target = log::Target::kFile;
+      else if (foreground) c.target = log::Target::kStderr;
+      else c.target = IsSocket(config.syslog_socket) ? log::Target::kSyslog : log::Target::kFile;
+      break;
+    default:
+      c.target = config.log_target;
+  }
+  if (c.target == log::Target::kFile) return FileLog(config);
+  c.where = c.target == log::Target::kSyslog ? "the syslog or journal: journalctl -t hubfs" : "the daemon's stderr";
+  return c;
 }
 
 }  // namespace
@@ -338,17 +376,25 @@ int RunMount(const MountArgs& args) {
   auto mountpoint = Absolute(args.mountpoint, "mount point");
   Status pre = mountpoint ? Preflight(*mountpoint) : mountpoint.error();
   if (pre.ok()) pre = MakeCacheDir(config->cache_dir);
-  // The log opens before the fork, so a bad log_file is reported by this command, and the
-  // detached daemon inherits the open file.
-  const std::string log_file = !config->log_file.empty() ? config->log_file
-                               : args.foreground       ? std::string()
-                                                       : config->cache_dir + "/hubfs.log";
-  if (pre.ok() && !log_file.empty()) pre = log::LogToFile(log_file);
+  // The log opens before the fork, so a bad log_file or an unreachable syslog socket is reported
+  // by this command, and the detached daemon inherits the open file or socket.
+  LogChoice log_choice = ChooseLog(*config, args.foreground);
+  Status syslog_failed;  // auto: the socket exists but cannot be reached, so the file it is
+  if (pre.ok() && log_choice.target == log::Target::kSyslog) {
+    pre = log::LogToSyslog(config->syslog_socket);
+    if (!pre.ok() && config->log_target == log::Target::kAuto) {
+      syslog_failed = pre;
+      log_choice = FileLog(*config);
+      pre = Status();
+    }
+  }
+  if (pre.ok() && log_choice.target == log::Target::kFile) pre = log::LogToFile(log_choice.file);
   if (!pre.ok()) {
     std::fprintf(stderr, "hubfs mount: %s\n", pre.message().c_str());
     return 1;
   }
   log::SetLevel(config->log_level);
+  if (!syslog_failed.ok()) HUBFS_LOG_WARN("{}; logging to {} instead", syslog_failed.message(), log_choice.file);
 
   ReadyPipe ready;
   if (!args.foreground) {
@@ -365,7 +411,7 @@ int RunMount(const MountArgs& args) {
     if (pid > 0) {
       std::string outcome = ready.Wait();
       if (outcome == "OK") return 0;
-      if (outcome.empty()) outcome = "the daemon exited during start-up (see " + log_file + ")";
+      if (outcome.empty()) outcome = "the daemon exited during start-up (see " + log_choice.where + ")";
       std::fprintf(stderr, "hubfs mount: %s\n", outcome.c_str());
       ::waitpid(pid, nullptr, WNOHANG);
       return 1;
@@ -392,7 +438,8 @@ int RunMount(const MountArgs& args) {
   NotifySystemd("READY=1\nSTATUS=mounted at " + *mountpoint);  // a Type=notify service is up
   if (!args.foreground) {
     ready.Report("OK");
-    DetachStdio();
+    // log_target = "stderr" keeps the stderr the daemon was started with (a supervisor's pipe).
+    DetachStdio(/*keep_stderr=*/log_choice.target == log::Target::kStderr);
   }
   Status served = daemon.mount->Serve();
   HUBFS_LOG_INFO("unmounting {}", *mountpoint);

@@ -345,8 +345,9 @@ void Filesystem::RecordError(std::string_view op, NodeId ino, const Status& stat
   e.at = static_cast<int64_t>(std::time(nullptr));
   e.op = std::string(op);
   e.path = PathOf(ino);
-  if (NodeRef ref = Find(ino); ref && ref.node->remote) e.source = ref.node->remote->url;
-  e.message = status.message();
+  // .hubfs/errors and hubfs status show these: no credential may pass, as in the log.
+  if (NodeRef ref = Find(ino); ref && ref.node->remote) e.source = log::Redact(ref.node->remote->url);
+  e.message = log::Redact(status.message());
   e.kind = std::string(CodeName(status.code()));
   std::lock_guard lock(errors_mu_);
   errors_by_kind_[e.kind]++;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "hubfs/core/logging.h"
 #include "hubfs/core/time_text.h"
 
 namespace hubfs::fs {
@@ -39,6 +40,8 @@ std::string RenderStats(const StatsInput& in) {
   Metric(&out, "hubfs_cache_limit_bytes", "gauge", "The cache size limit.", in.usage.size_limit);
   Metric(&out, "hubfs_nodes", "gauge", "Entries in the mount.", in.nodes);
   Metric(&out, "hubfs_open_files", "gauge", "Files open through the mount.", in.open_files);
+  Metric(&out, "hubfs_log_lines_dropped_total", "counter",
+         "Log lines the syslog target dropped because its socket was full or gone.", log::DroppedLines());
   out += "# HELP hubfs_errors_total Errors returned to readers, by kind.\n# TYPE hubfs_errors_total counter\n";
   for (const auto& [kind, count] : *in.errors_by_kind) {
     out += fmt::format("hubfs_errors_total{{kind=\"{}\"}} {}\n", kind, count);

@@ -3,6 +3,8 @@
 //   cache_dir = "/var/cache/hubfs"   # default: $XDG_CACHE_HOME/hubfs or ~/.cache/hubfs
 //   metadata_ttl = "10m"             # how long a fetched manifest is used without asking again
 //   log_file = "/var/log/hubfs.log"  # default: stderr (foreground) or <cache_dir>/hubfs.log
+//   log_target = "auto"              # or "stderr", "file", "syslog" (see logging.h)
+//   syslog_socket = "/dev/log"       # the syslog (or journald) datagram socket
 //   log_level = "info"
 //   verification = "strict"          # or "lazy"; also per hub
 //   cache_size = "50%"               # bytes ("20G", "512M", 1000000) or a share of the disk
@@ -69,6 +71,8 @@ struct Config {
   int64_t metadata_ttl = 600;
   std::string log_file;
   log::Level log_level = log::Level::kInfo;
+  log::Target log_target = log::Target::kAuto;
+  std::string syslog_socket = "/dev/log";
   fs::Verification verification = fs::Verification::kStrict;
   SizeSpec cache_size{0, 50};
   int64_t read_timeout_ms = 10000;

@@ -312,6 +312,36 @@ TEST(ParseConfigTest, BadLogLevel) {
   }
 }
 
+TEST(ParseConfigTest, LogTargetAndSyslogSocket) {
+  Config c = MustParse("");
+  EXPECT_EQ(c.log_target, log::Target::kAuto);
+  EXPECT_EQ(c.syslog_socket, "/dev/log");
+  c = MustParse("log_target = \"syslog\"\nsyslog_socket = \"/run/systemd/journal/dev-log\"\n");
+  EXPECT_EQ(c.log_target, log::Target::kSyslog);
+  EXPECT_EQ(c.syslog_socket, "/run/systemd/journal/dev-log");
+  EXPECT_EQ(MustParse("log_target = \"file\"\nlog_file = \"/var/log/hubfs.log\"\n").log_target, log::Target::kFile);
+  EXPECT_EQ(MustParse("log_target = \"auto\"\nlog_file = \"/var/log/hubfs.log\"\n").log_file, "/var/log/hubfs.log");
+  const std::string described = DescribeConfig(c);
+  EXPECT_THAT(described, HasSubstr("log_target = \"syslog\"\n"));
+  EXPECT_THAT(described, HasSubstr("syslog_socket = \"/run/systemd/journal/dev-log\"\n"));
+}
+
+TEST(ParseConfigTest, BadLogTargetOrSyslogSocket) {
+  for (const char* value : {"\"journal\"", "\"\"", "1", "\"Syslog\""}) {
+    EXPECT_THAT(ErrorOf(std::string("\nlog_target = ") + value + "\n"),
+                AllOf(HasSubstr(std::string(kOrigin) + ":2"), HasSubstr("'log_target' must be one of auto, stderr, file, syslog")))
+        << value;
+  }
+  // A log_file the target never writes is a mistake.
+  EXPECT_THAT(ErrorOf("log_file = \"/var/log/hubfs.log\"\nlog_target = \"syslog\"\n"),
+              AllOf(HasSubstr(std::string(kOrigin) + ":1"), HasSubstr("'log_file' is set, but log_target = \"syslog\"")));
+  EXPECT_THAT(ErrorOf("log_target = \"stderr\"\nlog_file = \"x.log\"\n"), HasSubstr("log_target = \"stderr\""));
+  for (const std::string value : {std::string("\"dev/log\""), std::string("\"\""), std::string("3"),
+                                  "\"/" + std::string(120, 'x') + "\""}) {
+    EXPECT_THAT(ErrorOf("syslog_socket = " + value + "\n"), HasSubstr("syslog_socket")) << value;
+  }
+}
+
 TEST(ParseConfigTest, StringOptionsMustBeStrings) {
   EXPECT_THAT(ErrorOf("cache_dir = 5\n"), AllOf(HasSubstr(":1"), HasSubstr("cache_dir")));
   EXPECT_THAT(ErrorOf("log_file = false\n"), AllOf(HasSubstr(":1"), HasSubstr("log_file")));
