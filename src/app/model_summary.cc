@@ -164,6 +164,40 @@ Summaries SummarizeMindSpore(const std::string& hub, const hubs::Listing& listin
 
 }  // namespace
 
+void AddFolderSizes(const hubs::Listing& listing,
+                    const std::function<std::optional<uint64_t>(const hubs::RemoteObject&)>& size_of,
+                    std::vector<ModelSummary>* models) {
+  struct Total {
+    uint64_t bytes = 0;
+    bool complete = true;
+    bool any = false;
+  };
+  std::map<std::string, Total> totals;  // model folder -> its files
+  for (const ModelSummary& m : *models) {
+    if (!m.size) totals.emplace(m.path, Total{});
+  }
+  if (totals.empty()) return;
+  for (const Entry& e : listing.entries) {
+    if (e.kind != EntryKind::kFile || !e.remote) continue;
+    std::string folder;
+    for (size_t depth = 0; depth + 1 < e.path.size(); ++depth) {
+      folder += (depth ? "/" : "") + e.path[depth];
+      auto it = totals.find(folder);
+      if (it == totals.end()) continue;
+      it->second.any = true;
+      const std::optional<uint64_t> size = e.remote->size ? e.remote->size : size_of(*e.remote);
+      if (size) it->second.bytes += *size;
+      else it->second.complete = false;
+      break;
+    }
+  }
+  for (ModelSummary& m : *models) {
+    if (m.size) continue;
+    const Total& t = totals[m.path];
+    if (t.any && t.complete) m.size = t.bytes;
+  }
+}
+
 Summaries SummarizeListing(std::string_view hub_type, const std::string& hub_name, const hubs::Listing& listing) {
   if (hub_type == "digits") return SummarizeDigits(hub_name, listing);
   if (hub_type == "mindspore") return SummarizeMindSpore(hub_name, listing);

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,5 +44,12 @@ struct Summaries {
 
 // `hub_type` is the configuration's type ("onnx", "digits", "mindspore").
 Summaries SummarizeListing(std::string_view hub_type, const std::string& hub_name, const hubs::Listing& listing);
+
+// For each model without a size, sets it to the total size of the remote files below its folder
+// when `size_of` knows every one (DIGITS and MindSpore publish no sizes; a mount learns them).
+// Models with no remote file, or one of unknown size, keep none.
+void AddFolderSizes(const hubs::Listing& listing,
+                    const std::function<std::optional<uint64_t>(const hubs::RemoteObject&)>& size_of,
+                    std::vector<ModelSummary>* models);
 
 }  // namespace hubfs::app

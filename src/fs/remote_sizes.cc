@@ -40,6 +40,12 @@ RemoteSizes::RemoteSizes(net::HttpClient& http, cache::Cache& cache, int64_t ttl
   if (!clock_) clock_ = [] { return static_cast<int64_t>(std::time(nullptr)); };
 }
 
+std::optional<RemoteSize> RemoteSizes::Remembered(cache::Cache& cache, const std::string& url) {
+  auto stored = cache.GetDoc(CacheKey(url));
+  if (!stored || !*stored) return std::nullopt;
+  return Decode(**stored);
+}
+
 void RemoteSizes::Expire() {
   std::lock_guard lock(mu_);
   known_.clear();

@@ -139,6 +139,32 @@ def test_hub_and_path_selection(config, onnx_fixture):
     assert "onnx/vision/no-such-model: no such folder or file" in bad.stderr
 
 
+def test_ls_shows_digits_sizes_once_the_cache_learned_them(mount_factory, digits_server):
+    mount = mount_factory()
+    mount.write_config([{"type": "digits", "name": "digits", "urls": [f"{digits_server.url}/storeA/"]}],
+                       metadata_ttl="1h", log_level="info")
+    before = {m["path"]: m for m in ls_json(mount, "digits")}
+    assert before["storeA/lenet"]["size"] is None and before["storeA/alexnet"]["size"] is None
+
+    # A mount learns each file's size (HEAD) when it is looked up, and remembers it in the cache.
+    mount.mount()
+    lenet = mount.path("digits/storeA/lenet")
+    remote = [p for p in lenet.iterdir() if "user.hubfs.source" in os.listxattr(p, follow_symlinks=False)]
+    assert len(remote) >= 2
+    total = sum(p.stat().st_size for p in remote)
+    alexnet = mount.path("digits/storeA/alexnet")
+    one = next(p for p in alexnet.iterdir() if "user.hubfs.source" in os.listxattr(p, follow_symlinks=False))
+    one.stat()  # one file of alexnet: its other files' sizes stay unknown
+    mount.umount()
+
+    after = {m["path"]: m for m in ls_json(mount, "digits")}
+    assert after["storeA/lenet"]["size"] == total, after["storeA/lenet"]
+    assert after["storeA/alexnet"]["size"] is None, after["storeA/alexnet"]
+    table = hubfs("ls", "--config", mount.config, "digits/storeA/lenet")
+    assert table.returncode == 0, table.stderr
+    assert not table.stdout.rstrip().endswith("  -"), table.stdout
+
+
 def test_search_is_a_case_insensitive_substring_of_names(config, onnx_fixture):
     proc = hubfs("search", "--config", config.config, "--json", "NET")
     assert proc.returncode == 0, proc.stderr

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "hubfs/cache/cache.h"
@@ -41,6 +42,9 @@ class RemoteSizes {
   Result<RemoteSize> Get(const std::string& url);
   // Forget what is remembered in memory (hubfs refresh); the next Get asks the server.
   void Expire();
+  // What `cache` remembers of `url`'s size, of any age, without asking anyone (hubfs ls and
+  // hubfs info without a mount); nullopt when nothing or an absence is remembered.
+  static std::optional<RemoteSize> Remembered(cache::Cache& cache, const std::string& url);
 
  private:
   Result<RemoteSize> Ask(const std::string& url);

@@ -108,5 +108,62 @@ TEST(ModelSummaryTest, MindSporeFromFrontMatter) {
   EXPECT_THAT(m.tags, ElementsAre("cv-classification", "toynet", "cifar10"));  // type, backbone, dataset
 }
 
+hubs::Entry Unsized(std::vector<std::string> path, std::string url) {
+  hubs::Entry e;
+  e.path = std::move(path);
+  e.remote = hubs::RemoteObject{std::move(url), std::nullopt, std::nullopt};
+  return e;
+}
+
+TEST(ModelSummaryTest, FolderSizesComeFromLearnedSizesWhenAllAreKnown) {
+  hubs::Listing listing;
+  listing.entries.push_back(Doc({"storeA", "lenet", "info.json"}, R"({"name": "LeNet"})"));
+  listing.entries.push_back(Unsized({"storeA", "lenet", "snapshot.caffemodel"}, "http://x.test/a/lenet/snapshot"));
+  listing.entries.push_back(Unsized({"storeA", "lenet", "deploy.prototxt"}, "http://x.test/a/lenet/deploy"));
+  listing.entries.push_back(Doc({"storeA", "alexnet", "info.json"}, R"({"name": "AlexNet"})"));
+  listing.entries.push_back(Unsized({"storeA", "alexnet", "snapshot.caffemodel"}, "http://x.test/a/alexnet/snapshot"));
+  listing.entries.push_back(Unsized({"storeA", "alexnet", "deploy.prototxt"}, "http://x.test/a/alexnet/deploy"));
+  listing.entries.push_back(Doc({"storeA", "empty", "info.json"}, R"({"name": "Empty"})"));
+  listing.entries.push_back(Doc({"storeB", "lenet", "info.json"}, R"({"name": "LeNet"})"));
+  hubs::Entry published = Unsized({"storeB", "lenet", "snapshot.caffemodel"}, "http://x.test/b/lenet/snapshot");
+  published.remote->size = 7;
+  listing.entries.push_back(published);
+  Summaries s = SummarizeListing("digits", "digits", listing);
+  ASSERT_EQ(s.models.size(), 4u);
+  s.models[3].size = 99;  // a size the hub published is kept
+  std::vector<std::string> asked;
+  AddFolderSizes(
+      listing,
+      [&](const hubs::RemoteObject& remote) -> std::optional<uint64_t> {
+        asked.push_back(remote.url);
+        if (remote.url == "http://x.test/a/lenet/snapshot") return 1000;
+        if (remote.url == "http://x.test/a/lenet/deploy") return 24;
+        if (remote.url == "http://x.test/a/alexnet/snapshot") return 5000;
+        return std::nullopt;  // alexnet's deploy.prototxt was never looked up
+      },
+      &s.models);
+  EXPECT_EQ(s.models[0].path, "storeA/lenet");
+  EXPECT_EQ(s.models[0].size, 1024u);
+  EXPECT_EQ(s.models[1].path, "storeA/alexnet");
+  EXPECT_EQ(s.models[1].size, std::nullopt);  // one file of unknown size: no total
+  EXPECT_EQ(s.models[2].path, "storeA/empty");
+  EXPECT_EQ(s.models[2].size, std::nullopt);  // no remote file
+  EXPECT_EQ(s.models[3].size, 99u);
+  EXPECT_THAT(asked, ElementsAre("http://x.test/a/lenet/snapshot", "http://x.test/a/lenet/deploy",
+                                 "http://x.test/a/alexnet/snapshot", "http://x.test/a/alexnet/deploy"));
+}
+
+TEST(ModelSummaryTest, FolderSizesOfMindSporeAssetsUsePublishedSizesFirst) {
+  hubs::Listing listing;
+  listing.entries.push_back(Doc({"1.10", "toynet_cifar10", "toynet_cifar10.md"},
+                                hubs::mindspore::test::GoodMarkdown("toynet")));
+  hubs::Entry asset = Unsized({"1.10", "toynet_cifar10", "toynet.ckpt"}, "http://x.test/toynet.ckpt");
+  listing.entries.push_back(asset);
+  Summaries s = SummarizeListing("mindspore", "ms", listing);
+  ASSERT_EQ(s.models.size(), 1u);
+  AddFolderSizes(listing, [](const hubs::RemoteObject&) { return std::optional<uint64_t>(4096); }, &s.models);
+  EXPECT_EQ(s.models[0].size, 4096u);
+}
+
 }  // namespace
 }  // namespace hubfs::app
