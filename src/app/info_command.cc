@@ -1,20 +1,123 @@
-// `hubfs info PATH... [--json]`: what hubfs knows about files and folders of a mount
-// (path_info.h). Exit status: 0; 1 when a path could not be read (e.g. the daemon died);
-// 2 when a path does not exist or is not in a hubfs mount.
+// `hubfs info PATH... [--json] [--config FILE]`: what hubfs knows about files and folders of a
+// mount (path_info.h), or, for a path that is not in a mount, of a hub path HUB/PATH read from
+// the hub's (cached) listing and the cache folder, as `hubfs ls` reads them. Exit status: 0; 1
+// when a path could not be read (e.g. the daemon died, or the hub cannot be listed); 2 when a
+// path is neither an existing path in a hubfs mount nor in a configured hub.
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <map>
+#include <optional>
 #include <ostream>
 
+#include "hub_browse.h"
 #include "hubfs/app/commands.h"
+#include "hubfs/app/config.h"
+#include "hubfs/core/logging.h"
 #include "mount_of.h"
 #include "path_info.h"
 
 namespace hubfs::app {
+namespace {
+
+constexpr int kFailed = 1, kUsage = 2;
+
+// Hub paths: the configuration, the cache and each hub's listing, loaded on first use.
+class HubPaths {
+ public:
+  HubPaths(const std::string& config_path, OpenCaches* caches, std::ostream& err)
+      : config_path_(config_path), caches_(caches), err_(err) {}
+
+  // The configuration, or why it cannot be read.
+  const Result<Config>& config() {
+    if (!config_) {
+      // Hubs log each skipped index entry; this command reports only what concerns the path.
+      log::SetLevel(log::Level::kError);
+      config_ = LoadConfig(config_path_);
+    }
+    return *config_;
+  }
+
+  // The listing of `hub` (problems and stale notes printed once), or nullptr.
+  const hubs::Listing* Listing(const HubConfig& hub) {
+    auto [it, fresh] = listings_.try_emplace(hub.name);
+    if (!fresh) return it->second ? &*it->second : nullptr;
+    if (!readers_) {
+      readers_ = std::make_unique<HubReaders>();
+      if (Status s = OpenHubReaders(*config(), caches_, readers_.get()); !s.ok()) {
+        err_ << "hubfs info: " << s.message() << "\n";
+        readers_failed_ = true;
+      }
+    }
+    if (readers_failed_) return nullptr;
+    HubModels listed = ListHub(*config(), hub, *readers_, "hubfs info", err_);
+    if (listed.listed) it->second = std::move(listed.listing);
+    return it->second ? &*it->second : nullptr;
+  }
+
+  cache::Cache& cache() { return *readers_->cache; }
+
+ private:
+  std::string config_path_;
+  OpenCaches* caches_;
+  std::ostream& err_;
+  std::optional<Result<Config>> config_;
+  std::unique_ptr<HubReaders> readers_;
+  bool readers_failed_ = false;
+  std::map<std::string, std::optional<hubs::Listing>> listings_;
+};
+
+struct Shown {
+  int status = 0;
+  std::optional<nlohmann::json> json;  // --json
+};
+
+// `path` as HUB/PATH, after it turned out not to be a path in a hubfs mount (`not_mounted`
+// says why). Prints the info (text) or returns it (JSON).
+Shown ShowHubPath(const std::string& path, const Status& not_mounted, HubPaths& hubs, bool json, bool first,
+                  std::ostream& out, std::ostream& err) {
+  const Result<Config>& config = hubs.config();
+  if (!config) {
+    err << "hubfs info: " << not_mounted.message() << "; and no hub path, as the configuration cannot be read: "
+        << config.error().message() << "\n";
+    return {kUsage, std::nullopt};
+  }
+  const std::string hubs_named = "(hubs in " + config->source + ": " + HubNames(*config) + ")";
+  const std::vector<std::string> parts = SplitPath(path);
+  const HubConfig* hub = path.empty() || path[0] == '/' || parts.empty() ? nullptr : FindHubConfig(*config, parts[0]);
+  if (!hub) {
+    err << "hubfs info: " << not_mounted.message() << ", nor a hub path HUB/PATH "
+        << (path.empty() || path[0] == '/' || parts.empty() ? "" : "('" + parts[0] + "' is no hub) ") << hubs_named
+        << "\n";
+    return {kUsage, std::nullopt};
+  }
+  const hubs::Listing* listing = hubs.Listing(*hub);
+  if (!listing) return {kFailed, std::nullopt};  // the reason is printed
+  auto info = GetHubPathInfo(path, hub->name, config->source, std::vector<std::string>(parts.begin() + 1, parts.end()),
+                             *listing, hubs.cache());
+  if (!info) {
+    err << "hubfs info: " << info.error().message() << "\n";
+    return {info.error().IsNotFound() ? kUsage : kFailed, std::nullopt};
+  }
+  if (const FileInfo* file = std::get_if<FileInfo>(&*info)) {
+    if (json) return {0, FileInfoJson(*file)};
+    if (!first) out << "\n";
+    PrintFileInfo(*file, out);
+  } else {
+    const FolderInfo& folder = std::get<FolderInfo>(*info);
+    if (json) return {0, FolderInfoJson(folder)};
+    if (!first) out << "\n";
+    PrintFolderInfo(folder, out);
+  }
+  return {};
+}
+
+}  // namespace
 
 int RunInfo(const InfoArgs& args, std::ostream& out, std::ostream& err) {
-  OpenCaches caches;
+  OpenCaches caches;  // outlives `hub_paths`, whose readers use one of them
+  HubPaths hub_paths(args.config_path, &caches, err);
   nlohmann::json all = nlohmann::json::array();
   int status = 0;
   bool first = true;
@@ -24,8 +127,16 @@ int RunInfo(const InfoArgs& args, std::ostream& out, std::ostream& err) {
     if (mountpoint && ::stat(path.c_str(), &st) != 0) mountpoint = Status::FromErrno(errno, path);
     if (!mountpoint) {
       const Code code = mountpoint.error().code();
+      if (code == Code::kNotFound || code == Code::kInvalidArgument) {
+        // Not (an existing path) in a hubfs mount: perhaps HUB/PATH.
+        Shown shown = ShowHubPath(path, mountpoint.error(), hub_paths, args.json, first, out, err);
+        status = std::max(status, shown.status);
+        if (shown.json) all.push_back(std::move(*shown.json));
+        if (shown.status == 0) first = false;
+        continue;
+      }
       err << "hubfs info: " << mountpoint.error().message() << "\n";
-      status = std::max(status, code == Code::kNotFound || code == Code::kInvalidArgument ? 2 : 1);
+      status = std::max(status, 1);
       continue;
     }
     nlohmann::json json;

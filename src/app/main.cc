@@ -167,15 +167,17 @@ int main(int argc, char** argv) {
       "and the last 10 errors. Exit status: 0; 1 a mount's daemon did not answer; 2 no hubfs\n"
       "mount is running (or --mount is not one).");
   hubfs::app::InfoArgs info_args;
-  CLI::App* info_cmd = app.add_subcommand("info", "Show where a file of a mount comes from and what is cached");
-  info_cmd->add_option("PATH", info_args.paths, "Files or folders in a hubfs mount")->required();
+  CLI::App* info_cmd = app.add_subcommand("info", "Show where a file comes from and what of it is cached");
+  info_cmd->add_option("PATH", info_args.paths, "Files or folders in a hubfs mount, or hub paths HUB/PATH")->required();
   info_cmd->add_flag("--json", info_args.json, "Print JSON (one path: an object; several: an array)");
+  info_cmd->add_option("--config,-c", info_args.config_path, "Configuration file for hub paths (default: as hubfs mount)");
   info_cmd->footer(
       "For a file: source URL, size, sha256 and whether the hub published it or it was pinned\n"
       "on first use, bytes cached, verified/partial/poisoned, pinned, cache key and folder.\n"
-      "For a folder: files, total size and bytes cached below it. PATH must be in a running\n"
-      "mount (hubfs ls shows hubs without one). Exit status: 0; 1 a path could not be read;\n"
-      "2 no such path, or not in a hubfs mount.");
+      "For a folder: files, total size and bytes cached below it. A PATH that is not in a\n"
+      "hubfs mount is read as HUB/PATH of the configuration, without a mount: from the hub's\n"
+      "cached listing (as hubfs ls reads it) and the cache folder. Exit status: 0; 1 a path\n"
+      "could not be read (or its hub listed); 2 neither in a hubfs mount nor in a hub.");
 
   CLI11_PARSE(app, argc, argv);
   if (*mount_cmd) return hubfs::app::RunMount(mount);

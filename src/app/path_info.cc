@@ -30,8 +30,11 @@ std::string BelowMount(const std::string& path, const std::string& mountpoint) {
   return r;
 }
 
-std::string Where(const std::string& in_mount, const std::string& mountpoint) {
-  return (in_mount.empty() ? std::string(".") : in_mount) + " (in the hubfs mount " + mountpoint + ")";
+template <typename Info>
+std::string Where(const Info& info) {
+  const std::string path = info.in_mount.empty() ? std::string(".") : info.in_mount;
+  if (!info.hub.empty()) return path + " (hub " + info.hub + " of " + info.config + ", without a mount)";
+  return path + " (in the hubfs mount " + info.mountpoint + ")";
 }
 
 std::string Percent(uint64_t part, uint64_t whole) {
@@ -136,7 +139,7 @@ Result<FolderInfo> GetFolderInfo(const std::string& path, const std::string& mou
 }
 
 void PrintFileInfo(const FileInfo& info, std::ostream& out) {
-  out << Where(info.in_mount, info.mountpoint) << "\n";
+  out << Where(info) << "\n";
   if (!info.remote) {
     out << LabelColumn("generated") << "by hubfs (no remote content, never cached), " << info.size << " bytes\n";
     return;
@@ -144,7 +147,8 @@ void PrintFileInfo(const FileInfo& info, std::ostream& out) {
   out << LabelColumn("source") << info.source << "\n";
   out << LabelColumn("size");
   if (info.size == 0) {
-    out << "not known yet (the hub publishes none; learned when the file is opened)\n";
+    out << (info.hub.empty() ? "not known yet (the hub publishes none; learned when the file is opened)\n"
+                             : "not known yet (the hub publishes none; a mount learns it when it looks the file up)\n");
   } else {
     out << HumanBytes(info.size) << " (" << info.size << " bytes)\n";
   }
@@ -170,7 +174,7 @@ void PrintFileInfo(const FileInfo& info, std::ostream& out) {
 }
 
 void PrintFolderInfo(const FolderInfo& info, std::ostream& out) {
-  out << Where(info.in_mount, info.mountpoint) << "\n";
+  out << Where(info) << "\n";
   out << LabelColumn("files") << info.files << " with remote content, " << info.folders << " folders, " << info.generated
       << " generated files and links\n";
   out << LabelColumn("size") << HumanBytes(info.total_bytes);
@@ -180,9 +184,22 @@ void PrintFolderInfo(const FolderInfo& info, std::ostream& out) {
       << info.verified_files << " of " << info.files << " files cached whole and verified\n";
 }
 
+namespace {
+
+// Where the path was found: "mountpoint", or null and "hub" and "config" for a hub path.
+void AddWhere(const std::string& hub, const std::string& config, nlohmann::json* j) {
+  if (hub.empty()) return;
+  (*j)["mountpoint"] = nullptr;
+  (*j)["hub"] = hub;
+  (*j)["config"] = config;
+}
+
+}  // namespace
+
 nlohmann::json FileInfoJson(const FileInfo& info) {
   nlohmann::json j{{"path", info.path}, {"mountpoint", info.mountpoint}, {"in_mount", info.in_mount},
                    {"kind", info.remote ? "file" : "generated"}, {"size", info.size}};
+  AddWhere(info.hub, info.config, &j);
   if (!info.remote) return j;
   j["source"] = info.source;
   j["sha256"] = info.sha256.empty() ? nlohmann::json(nullptr) : nlohmann::json(info.sha256);
@@ -198,7 +215,7 @@ nlohmann::json FileInfoJson(const FileInfo& info) {
 }
 
 nlohmann::json FolderInfoJson(const FolderInfo& info) {
-  return {{"path", info.path},
+  nlohmann::json j{{"path", info.path},
           {"mountpoint", info.mountpoint},
           {"in_mount", info.in_mount},
           {"kind", "folder"},
@@ -209,6 +226,8 @@ nlohmann::json FolderInfoJson(const FolderInfo& info) {
           {"cached_bytes", info.cached_bytes},
           {"verified_files", info.verified_files},
           {"unknown_sizes", info.unknown_sizes}};
+  AddWhere(info.hub, info.config, &j);
+  return j;
 }
 
 }  // namespace hubfs::app

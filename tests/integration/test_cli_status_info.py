@@ -225,3 +225,119 @@ def test_info_of_a_digits_file_says_pinned_on_first_use(mount_factory, digits_st
         assert info["cache_key"].startswith("url:"), info
     finally:
         servers.stop()
+
+
+# ------------------------------------------------------------------------------ hubfs info HUB/PATH
+
+def hubfs_in(cwd, *args):
+    """hubfs run from `cwd`, where no folder named like a hub exists."""
+    return subprocess.run([lib.hubfs_bin(), *map(str, args)], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, cwd=cwd)
+
+
+def test_info_of_a_hub_path_without_a_mount(mount_factory, onnx_fixture, nginx, tmp_path):
+    mount = mount_factory()
+    config = mount.write_config([lib.HubConfig.onnx(HUB, onnx_fixture, nginx.url)])
+    model = onnx_fixture.readable_paths()[0]
+    rel = onnx_fixture.mount_paths(HUB, model)[0]
+    data = onnx_fixture.media_bytes(model)
+    digest = hashlib.sha256(data).hexdigest()
+
+    # Nothing mounted, nothing read yet: the listing says where it comes from, the cache has none.
+    result = hubfs_in(tmp_path, "info", "--config", config, rel)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    print(out)
+    assert out.startswith(f"{rel} (hub {HUB} of {config}, without a mount)\n"), out
+    assert f"source       {nginx.url}{onnx_fixture.media_uri(model)}\n" in out, out
+    assert f"sha256       {digest} (published by the hub)" in out, out
+    assert f"({len(data)} bytes)" in out and "(0%), not cached" in out, out
+    assert f"cache dir    {mount.cache_dir}" in out, out
+    info = json.loads(hubfs_in(tmp_path, "info", "--json", "--config", config, rel).stdout)
+    assert info["mountpoint"] is None and info["hub"] == HUB and info["config"] == str(config), info
+    assert info["kind"] == "file" and info["in_mount"] == rel and info["size"] == len(data)
+    assert info["sha256"] == digest and info["sha256_origin"] == "published"
+    assert info["cached_bytes"] == 0 and info["state"] == "partial" and info["pinned"] is False
+    assert info["cache_key"] == f"sha256:{digest}"
+
+    # Read through a mount of the same cache; afterwards, without the mount, the cache knows it.
+    mount.mount()
+    assert mount.path(rel).read_bytes() == data
+    assert lib.hubfs_command("pin", mount.path(rel)).returncode == 0
+    mount.umount()
+    info = json.loads(hubfs_in(tmp_path, "info", "--json", "--config", config, rel).stdout)
+    assert info["cached_bytes"] == len(data) and info["state"] == "verified" and info["pinned"] is True, info
+    text = hubfs_in(tmp_path, "info", "--config", config, rel).stdout
+    assert "(100%), verified" in text and "pinned       yes" in text, text
+
+    # model.onnx shows the file it points to, as in a mount; info.json is generated.
+    folder = os.path.dirname(rel)
+    link = json.loads(hubfs_in(tmp_path, "info", "--json", "--config", config, f"{folder}/model.onnx").stdout)
+    assert link["kind"] == "file" and link["in_mount"].startswith(folder + "/"), link
+    assert link["in_mount"] != f"{folder}/model.onnx"
+    generated = json.loads(hubfs_in(tmp_path, "info", "--json", "--config", config, f"{folder}/info.json").stdout)
+    assert generated["kind"] == "generated" and generated["size"] > 0, generated
+
+    # A folder: its files, their sizes from the manifest and what is cached.
+    result = hubfs_in(tmp_path, "info", "--json", "--config", config, folder + "/")
+    assert result.returncode == 0, result.stderr
+    folder_info = json.loads(result.stdout)
+    entries = [e for e in onnx_fixture.listed_entries()
+               if onnx_fixture.mount_paths(HUB, e["model_path"])[0].startswith(folder + "/")]
+    assert folder_info["kind"] == "folder" and folder_info["files"] == 2 * len(entries), folder_info
+    assert folder_info["total_bytes"] == sum(e["metadata"]["model_bytes"] + e["metadata"]["model_with_data_bytes"]
+                                             for e in entries)
+    assert folder_info["cached_bytes"] == len(data) and folder_info["verified_files"] == 1
+    assert folder_info["generated"] == 2 and folder_info["unknown_sizes"] == 0  # info.json, model.onnx
+
+
+def test_info_names_the_hubs_when_a_path_is_neither_mounted_nor_a_hub_path(mount_factory, onnx_fixture, nginx,
+                                                                           tmp_path):
+    mount = mount_factory()
+    config = mount.write_config([lib.HubConfig.onnx(HUB, onnx_fixture, nginx.url)])
+    result = hubfs_in(tmp_path, "info", "--config", config, "nohub/vision/x.onnx")
+    assert result.returncode == 2 and result.stdout == "", result
+    assert "nohub/vision/x.onnx: no such file or folder, nor a hub path HUB/PATH ('nohub' is no hub)" in result.stderr
+    assert f"(hubs in {config}: {HUB})" in result.stderr, result.stderr
+    result = hubfs_in(tmp_path, "info", "--config", config, f"{HUB}/vision/no-such-model")
+    assert result.returncode == 2, result
+    assert f"{HUB}/vision/no-such-model: no such file or folder in hub '{HUB}'" in result.stderr, result.stderr
+    result = hubfs_in(tmp_path, "info", "--config", config, tmp_path)
+    assert result.returncode == 2, result
+    assert f"{tmp_path} is not in a hubfs mount, nor a hub path HUB/PATH (hubs in {config}: {HUB})" \
+        in result.stderr, result.stderr
+    # Nothing cached (a new cache folder) and the server down: the hub cannot be listed (exit 1,
+    # with the reason).
+    config = mount.write_config([lib.HubConfig.onnx(HUB, onnx_fixture, nginx.url)], cache_dir=tmp_path / "empty")
+    nginx.stop()
+    result = hubfs_in(tmp_path, "info", "--config", config, f"{HUB}/vision")
+    assert result.returncode == 1, result
+    assert f"hub {HUB}: GET " in result.stderr and "nothing usable is cached" in result.stderr, result.stderr
+
+
+def test_info_of_a_digits_hub_path_shows_the_pinned_sha256_and_learned_size(mount_factory, digits_stores,
+                                                                            tmp_path):
+    servers = Servers(digits_stores, tmp_path / "servers")
+    try:
+        mount = mount_factory()
+        config = mount.write_config([servers.hub(stores=("storeA",))], metadata_ttl="1h")
+        rel = "storeA/lenet/deploy.prototxt"
+        path = f"{DIGITS_HUB}/{rel}"
+        before = json.loads(hubfs_in(tmp_path, "info", "--json", "--config", config, path).stdout)
+        assert before["sha256"] is None and before["sha256_origin"] == "none", before
+        assert before["size"] == 0 and before["cache_key"].startswith("url:"), before  # stores publish no sizes
+        assert "not known yet" in hubfs_in(tmp_path, "info", "--config", config, path).stdout
+
+        mount.mount()
+        data = mount.path(path).read_bytes()
+        mount.umount()
+        digest = hashlib.sha256(data).hexdigest()
+        result = hubfs_in(tmp_path, "info", "--config", config, path)
+        assert result.returncode == 0, result.stderr
+        print(result.stdout)
+        assert f"sha256       {digest} (pinned on first use, " in result.stdout, result.stdout
+        after = json.loads(hubfs_in(tmp_path, "info", "--json", "--config", config, path).stdout)
+        assert after["sha256_origin"] == "pinned" and after["pinned_at"] > 0
+        assert after["size"] == after["cached_bytes"] == len(data) and after["state"] == "verified", after
+    finally:
+        servers.stop()

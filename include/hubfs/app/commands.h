@@ -118,13 +118,15 @@ struct StatusArgs {
 };
 int RunStatus(const StatusArgs& args, std::ostream& out, std::ostream& err);
 
-// `hubfs info PATH... [--json]`: source, size, sha256 and its origin (published or pinned on
-// first use) and cache state of files in a mount; file count, size and cached bytes of folders.
-// Exit status: 0; 1 when a path could not be read; 2 when a path does not exist or is not in a
-// hubfs mount.
+// `hubfs info PATH... [--json] [--config FILE]`: source, size, sha256 and its origin (published
+// or pinned on first use) and cache state of files in a mount, or of hub paths HUB/PATH without
+// a mount (from the hub's cached listing and the configuration's cache_dir); file count, size
+// and cached bytes of folders. Exit status: 0; 1 when a path could not be read (or its hub could
+// not be listed); 2 when a path is neither in a hubfs mount nor in a configured hub.
 struct InfoArgs {
   std::vector<std::string> paths;
-  bool json = false;  // one path: a JSON object; several: an array
+  bool json = false;        // one path: a JSON object; several: an array
+  std::string config_path;  // for hub paths; empty: the default search (config.h)
 };
 int RunInfo(const InfoArgs& args, std::ostream& out, std::ostream& err);
 
