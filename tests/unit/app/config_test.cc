@@ -336,7 +336,7 @@ TEST(ParseConfigTest, BadLogTargetOrSyslogSocket) {
   EXPECT_THAT(ErrorOf("log_file = \"/var/log/hubfs.log\"\nlog_target = \"syslog\"\n"),
               AllOf(HasSubstr(std::string(kOrigin) + ":1"), HasSubstr("'log_file' is set, but log_target = \"syslog\"")));
   EXPECT_THAT(ErrorOf("log_target = \"stderr\"\nlog_file = \"x.log\"\n"), HasSubstr("log_target = \"stderr\""));
-  for (const std::string value : {std::string("\"dev/log\""), std::string("\"\""), std::string("3"),
+  for (const std::string& value : {std::string("\"dev/log\""), std::string("\"\""), std::string("3"),
                                   "\"/" + std::string(120, 'x') + "\""}) {
     EXPECT_THAT(ErrorOf("syslog_socket = " + value + "\n"), HasSubstr("syslog_socket")) << value;
   }
