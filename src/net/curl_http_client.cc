@@ -8,7 +8,9 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <ctime>
+#include <initializer_list>
 #include <exception>
 #include <mutex>
 #include <random>
@@ -336,7 +338,33 @@ Attempt FromCurl(CURLcode rc, CURL* easy, const char* errbuf, const std::string&
   return {Status(code, fmt::format("{}: {} (curl: {})", what, summary, detail)), retryable};
 }
 
+// The loopback hosts no proxy is used for. CIDR entries need libcurl 7.86.
+#if LIBCURL_VERSION_NUM >= 0x075600
+constexpr char kLoopbackHosts[] = "localhost,127.0.0.0/8,::1";
+#else
+constexpr char kLoopbackHosts[] = "localhost,127.0.0.1,::1";
+#endif
+
 }  // namespace
+
+ProxySettings ProxyFromEnvironment(const std::function<const char*(const char*)>& env) {
+  auto first = [&](std::initializer_list<const char*> names) -> std::string {
+    for (const char* name : names) {
+      const char* value = env(name);
+      if (value != nullptr && *value != '\0') return value;
+    }
+    return "";
+  };
+  ProxySettings p;
+  const std::string all = first({"all_proxy", "ALL_PROXY"});
+  p.http = first({"http_proxy", "HTTP_PROXY"});
+  if (p.http.empty()) p.http = all;
+  p.https = first({"https_proxy", "HTTPS_PROXY"});
+  if (p.https.empty()) p.https = all;
+  p.no_proxy = first({"no_proxy", "NO_PROXY"});
+  p.no_proxy += (p.no_proxy.empty() ? "" : ",") + std::string(kLoopbackHosts);
+  return p;
+}
 
 CurlGlobal::CurlGlobal() : ok_(curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK) {}
 
@@ -351,6 +379,7 @@ struct CurlHttpClient::Impl {
 
   const Options options;
   const std::string user_agent;
+  const ProxySettings proxy;
   // Declaration order matters: handles are destroyed before the share, the share before its
   // locks.
   ShareLocks share_locks;
@@ -371,6 +400,7 @@ struct CurlHttpClient::Impl {
 CurlHttpClient::Impl::Impl(Options opts)
     : options(std::move(opts)),
       user_agent(options.user_agent.empty() ? kDefaultUserAgent : options.user_agent),
+      proxy(options.proxy ? *options.proxy : ProxyFromEnvironment([](const char* name) { return std::getenv(name); })),
       share(curl_share_init()) {
   // Without a share (out of memory) every handle keeps its own caches: slower, still correct.
   if (!share) return;
@@ -428,6 +458,10 @@ CURLcode CurlHttpClient::Impl::Configure(CURL* easy, const HttpRequest& request,
   set(CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));        // NOLINT
   set(CURLOPT_REDIR_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));  // NOLINT
 #endif
+  // Always set, so libcurl never reads the environment itself ("" = no proxy).
+  const bool https = request.url.size() >= 8 && EqualsIgnoreCase(std::string_view(request.url).substr(0, 8), "https://");
+  set(CURLOPT_PROXY, (https ? proxy.https : proxy.http).c_str());
+  set(CURLOPT_NOPROXY, proxy.no_proxy.c_str());
   set(CURLOPT_FOLLOWLOCATION, 1L);
   set(CURLOPT_MAXREDIRS, options.max_redirects);
   set(CURLOPT_UNRESTRICTED_AUTH, 0L);

@@ -9,8 +9,10 @@
 //    leave their origin: an Authorization header set by the caller is dropped when a redirect
 //    goes to another host, port or scheme (libcurl >= 7.83 semantics, CURLOPT_UNRESTRICTED_AUTH
 //    off).
-//  - Proxies come from the environment as libcurl reads it: http_proxy, https_proxy (or
-//    HTTPS_PROXY), all_proxy and no_proxy. Upper-case HTTP_PROXY is ignored on purpose.
+//  - Proxies are decided here, not by libcurl's own reading of the environment (which ignores
+//    upper-case HTTP_PROXY): Options::proxy, by default ProxyFromEnvironment(). A request uses the
+//    proxy of its URL's scheme for every hop, redirects included. Loopback hosts (localhost,
+//    127.0.0.0/8, ::1) never go through a proxy.
 //  - Bodies are requested and delivered as identity (no content decoding): callers hash raw bytes.
 //  - Transient failures (5xx, 429, connect/DNS errors, resets, timeouts, truncated bodies) are
 //    retried up to HttpRequest::max_attempts with exponential backoff and jitter; 429 and 503
@@ -29,7 +31,9 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "hubfs/net/http_client.h"
@@ -53,6 +57,19 @@ class CurlGlobal {
   bool ok_ = false;
 };
 
+// Where requests go when a proxy is configured.
+struct ProxySettings {
+  std::string http;      // proxy for http:// URLs, e.g. "http://proxy:3128"; "" = none
+  std::string https;     // proxy for https:// URLs (CONNECT tunnel); "" = none
+  std::string no_proxy;  // hosts, domains (".corp" or "corp") and CIDRs reached directly; "*" = all
+};
+
+// The proxy environment, read through `env` (getenv): http_proxy, else HTTP_PROXY; https_proxy, else
+// HTTPS_PROXY; all_proxy / ALL_PROXY for a scheme with neither; no_proxy, else NO_PROXY (the
+// lower-case name wins when both are set, as in libcurl). no_proxy always gets the loopback hosts
+// added, so local servers (a site cache on this box, test fixtures) are never proxied.
+ProxySettings ProxyFromEnvironment(const std::function<const char*(const char*)>& env);
+
 class CurlHttpClient final : public HttpClient {
  public:
   struct Options {
@@ -73,6 +90,8 @@ class CurlHttpClient final : public HttpClient {
     // Idle easy handles (and so kept-alive connection caches) kept for reuse. Concurrency is
     // not limited by this: a request finding the pool empty creates a new handle.
     size_t pool_size = 16;
+    // Unset: ProxyFromEnvironment() of the process environment, read once at construction.
+    std::optional<ProxySettings> proxy;
   };
 
   CurlHttpClient();
