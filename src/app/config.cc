@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
@@ -73,9 +74,63 @@ Status CheckHttpUrl(const std::string& origin, const toml::table& t, const char*
   return Status();
 }
 
+// The keys a [[hub]] table of one type allows: its own and those every hub has.
+std::set<std::string> HubKeys(std::initializer_list<const char*> own) {
+  std::set<std::string> keys{"type", "name", "verification", "mirror", "mirror_fallback", "mirror_token",
+                             "mirror_prefixes"};
+  keys.insert(own.begin(), own.end());
+  return keys;
+}
+
+Result<bool> GetBool(const std::string& origin, const toml::table& table, const std::string& key, bool fallback) {
+  const toml::node* node = table.get(key);
+  if (!node) return fallback;
+  if (!node->is_boolean()) return Invalid(origin, *node, "'" + key + "' must be true or false");
+  return node->as_boolean()->get();
+}
+
+// A URL hubfs may send requests to: http(s), with no credentials, query or fragment (it is shown
+// in /.hubfs/config and logs, and paths are appended to it).
+bool IsPlainHttpUrl(const std::string& url) {
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) return false;
+  const size_t host = url.find("://") + 3;
+  return host < url.size() && url[host] != '/' && url.find_first_of("@?# ", host) == std::string::npos;
+}
+
+// mirror, mirror_fallback, mirror_token, mirror_prefixes (net/mirror_client.h).
+Status ParseMirror(const std::string& origin, const toml::table& t, const std::string& where, HubConfig* hub) {
+  MirrorConfig& m = hub->mirror;
+  HUBFS_ASSIGN_OR_RETURN(m.url, GetString(origin, t, "mirror", ""));
+  if (t.get("mirror") && !IsPlainHttpUrl(m.url)) {
+    return Invalid(origin, *t.get("mirror"),
+                   "'mirror' must be an http:// or https:// URL without user, query or fragment" + where);
+  }
+  while (!m.url.empty() && m.url.back() == '/') m.url.pop_back();
+  HUBFS_ASSIGN_OR_RETURN(m.fallback, GetBool(origin, t, "mirror_fallback", false));
+  HUBFS_ASSIGN_OR_RETURN(m.send_token, GetBool(origin, t, "mirror_token", false));
+  HUBFS_ASSIGN_OR_RETURN(m.prefixes, GetStringArray(origin, t, "mirror_prefixes", where));
+  for (const std::string& prefix : m.prefixes) {
+    if (!IsPlainHttpUrl(prefix)) {
+      return Invalid(origin, *t.get("mirror_prefixes"),
+                     "'mirror_prefixes' must hold http:// or https:// URLs without user, query or fragment" + where);
+    }
+  }
+  if (m.url.empty()) {
+    for (const char* key : {"mirror_fallback", "mirror_token", "mirror_prefixes"}) {
+      if (t.get(key)) return Invalid(origin, *t.get(key), std::string("'") + key + "' needs 'mirror'" + where);
+    }
+  } else if (hub->type == "mindspore" && m.prefixes.empty()) {
+    // Its listing is a git clone (never mirrored) and its downloads are on hosts the assets name.
+    return Invalid(origin, *t.get("mirror"),
+                   "a mindspore hub's 'mirror' needs 'mirror_prefixes': the download URLs to send through it" +
+                       where);
+  }
+  return Status();
+}
+
 Status ParseOnnxHub(const std::string& origin, const toml::table& t, const std::string& where, HubConfig* hub) {
   HUBFS_RETURN_IF_ERROR(
-      CheckKeys(origin, t, {"type", "name", "repo", "raw_base", "media_base", "verification"}, where));
+      CheckKeys(origin, t, HubKeys({"repo", "raw_base", "media_base"}), where));
   // Required: defaulting to the official zoo when someone points raw_base at their own server
   // would silently mix two hubs.
   if (!t.get("repo")) return Invalid(origin, t, "'repo' (owner/name[:ref]) is required" + where);
@@ -91,7 +146,7 @@ Status ParseOnnxHub(const std::string& origin, const toml::table& t, const std::
 }
 
 Status ParseDigitsHub(const std::string& origin, const toml::table& t, const std::string& where, HubConfig* hub) {
-  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, t, {"type", "name", "urls", "names", "verification"}, where));
+  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, t, HubKeys({"urls", "names"}), where));
   HUBFS_ASSIGN_OR_RETURN(auto urls, GetStringArray(origin, t, "urls", where));
   HUBFS_ASSIGN_OR_RETURN(auto names, GetStringArray(origin, t, "names", where));
   if (names.size() > urls.size()) {
@@ -109,7 +164,7 @@ Status ParseDigitsHub(const std::string& origin, const toml::table& t, const std
 
 Status ParseMindSporeHub(const std::string& origin, const toml::table& t, const std::string& where,
                          HubConfig* hub) {
-  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, t, {"type", "name", "git_url", "branches", "verification"}, where));
+  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, t, HubKeys({"git_url", "branches"}), where));
   hub->mindspore.name = hub->name;
   HUBFS_ASSIGN_OR_RETURN(hub->mindspore.git_url, GetString(origin, t, "git_url", hub->mindspore.git_url));
   if (hub->mindspore.git_url.empty()) return Invalid(origin, *t.get("git_url"), "'git_url' must not be empty" + where);
@@ -124,7 +179,7 @@ Status ParseMindSporeHub(const std::string& origin, const toml::table& t, const 
 
 Status ParseHfHub(const std::string& origin, const toml::table& t, const std::string& where, HubConfig* hub) {
   HUBFS_RETURN_IF_ERROR(
-      CheckKeys(origin, t, {"type", "name", "endpoint", "token", "repos", "hf_cache", "verification"}, where));
+      CheckKeys(origin, t, HubKeys({"endpoint", "token", "repos", "hf_cache"}), where));
   if (t.get("endpoint")) {
     HUBFS_ASSIGN_OR_RETURN(std::string endpoint, GetString(origin, t, "endpoint", ""));
     HUBFS_RETURN_IF_ERROR(CheckHttpUrl(origin, t, "endpoint", endpoint, where));
@@ -174,6 +229,7 @@ Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size
   if (hub.type == "digits") HUBFS_RETURN_IF_ERROR(ParseDigitsHub(origin, t, where, &hub));
   if (hub.type == "mindspore") HUBFS_RETURN_IF_ERROR(ParseMindSporeHub(origin, t, where, &hub));
   if (hub.type == "hf") HUBFS_RETURN_IF_ERROR(ParseHfHub(origin, t, where, &hub));
+  HUBFS_RETURN_IF_ERROR(ParseMirror(origin, t, where, &hub));
   return hub;
 }
 
@@ -452,6 +508,11 @@ std::string DescribeConfig(const Config& c) {
       if (hub.hf.token) out += "token = \"(set, not shown)\"\n";
       if (hub.hf.hf_cache) out += "hf_cache = " + quote(*hub.hf.hf_cache) + "\n";
       out += "repos = " + list(hub.hf.repos) + "\n";
+    }
+    if (!hub.mirror.url.empty()) {
+      out += "mirror = " + quote(hub.mirror.url) + "\nmirror_fallback = " + (hub.mirror.fallback ? "true" : "false") +
+             "\nmirror_token = " + (hub.mirror.send_token ? "true" : "false") + "\n";
+      if (!hub.mirror.prefixes.empty()) out += "mirror_prefixes = " + list(hub.mirror.prefixes) + "\n";
     }
   }
   return out;

@@ -39,8 +39,31 @@ std::vector<std::string> LocalCachesOf(const Config& config) {
 
 }  // namespace
 
+std::vector<net::MirrorRoute> MirrorRoutesOf(const Config& config) {
+  std::vector<net::MirrorRoute> out;
+  for (const HubConfig& hub : config.hubs) {
+    if (hub.mirror.url.empty()) continue;
+    net::MirrorRoute route{"hub " + hub.name, hub.mirror.url, hub.mirror.prefixes, hub.mirror.fallback,
+                           hub.mirror.send_token};
+    if (hub.type == "onnx") {
+      const auto& r = hub.onnx.repo;
+      for (const std::string& base : {hub.onnx.raw_base, hub.onnx.media_base}) {
+        route.prefixes.push_back(net::JoinUrl(base, r.owner + "/" + r.name + "/" + r.ref));
+      }
+    } else if (hub.type == "digits") {
+      for (const auto& store : hub.digits.stores) route.prefixes.push_back(store.url);
+    } else if (hub.type == "hf" && hub.hf.endpoint) {
+      route.prefixes.push_back(*hub.hf.endpoint);
+    }
+    out.push_back(std::move(route));
+  }
+  return out;
+}
+
 HubTransport::HubTransport(const Config& config, net::HttpClient& base)
-    : authorizing_(base, CredentialsOf(config)), local_(authorizing_, LocalCachesOf(config)) {}
+    : mirror_(base, MirrorRoutesOf(config)),
+      authorizing_(mirror_, CredentialsOf(config)),
+      local_(authorizing_, LocalCachesOf(config)) {}
 
 Result<std::unique_ptr<net::GitRepository>> OpenHubMirror(const Config& config, const HubConfig& hub) {
   if (hub.type != "mindspore") return std::unique_ptr<net::GitRepository>();

@@ -14,12 +14,15 @@
 #include "hubfs/net/authorizing_client.h"
 #include "hubfs/net/git/git_repository.h"
 #include "hubfs/net/local_file_client.h"
+#include "hubfs/net/mirror_client.h"
 
 namespace hubfs::app {
 
 // The HTTP client everything of a mount (hubs, sizes, read engine) goes through: hub credentials
 // added by origin (AuthorizingClient), file:// URLs served from the local caches hubs read
-// (LocalFileClient: the Hugging Face cache), everything else by `base`.
+// (LocalFileClient: the Hugging Face cache), requests below a hub's base URLs sent to its site
+// cache when it has a `mirror` (MirrorClient, below the others, so that everything above still
+// names the origin's URL), everything else by `base`.
 class HubTransport {
  public:
   // `base` must outlive the transport.
@@ -27,12 +30,17 @@ class HubTransport {
   net::HttpClient& client() { return local_; }
 
  private:
+  net::MirrorClient mirror_;
   net::AuthorizingClient authorizing_;
   net::LocalFileClient local_;
 };
 
 // The bare git mirror of a MindSpore hub, below <cache_dir>/git/ (created when missing; opening
 // makes no request). nullptr for hub types that list over HTTP.
+// The site cache routes of the hubs that set `mirror`: a hub's base URLs (onnx: raw_base and
+// media_base with the repository; digits: each store; hf: the endpoint) plus its mirror_prefixes.
+std::vector<net::MirrorRoute> MirrorRoutesOf(const Config& config);
+
 Result<std::unique_ptr<net::GitRepository>> OpenHubMirror(const Config& config, const HubConfig& hub);
 
 // The adapter for one [[hub]] table. `documents` (HTTP-listed hubs) and `mirror` (git-listed

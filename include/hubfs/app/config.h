@@ -19,6 +19,8 @@
 //   [[hub]]
 //   type = "hf"  endpoint = "https://huggingface.co"  token = "hf_…"  repos = ["org/name", …]
 //   hf_cache = "~/.cache/huggingface/hub"   # an existing HF cache to read from ("" = none)
+//   mirror = "http://site-cache:8080"  mirror_fallback = false  mirror_token = false   # any hub
+//   mirror_prefixes = ["https://download.mindspore.cn/"]                          # any hub
 //
 // Unknown keys are errors, so a typo never silently falls back to a default.
 #pragma once
@@ -49,6 +51,16 @@ struct HfConfig {
   std::vector<std::string> repos;       // "org/name", "datasets/org/name", with optional "@rev"
 };
 
+// A site cache in front of a hub's servers (the [[hub]] keys mirror, mirror_fallback, mirror_token,
+// mirror_prefixes; net/mirror_client.h). Requests below the hub's base URLs (and `prefixes`) go to
+// <url>/<host><path>.
+struct MirrorConfig {
+  std::string url;                    // "" = no site cache
+  bool fallback = false;              // ask the origin when the site cache cannot be reached
+  bool send_token = false;            // requests carrying the hub token go through it too
+  std::vector<std::string> prefixes;  // more URL prefixes to send through it (MindSpore downloads)
+};
+
 struct HubConfig {
   std::string type;  // "onnx", "digits", "mindspore" or "hf"
   std::string name;  // folder in the mount
@@ -57,6 +69,7 @@ struct HubConfig {
   hubs::digits::DigitsHubOptions digits;          // type "digits"
   hubs::mindspore::MindSporeHubOptions mindspore; // type "mindspore"
   HfConfig hf;                                    // type "hf"
+  MirrorConfig mirror;                            // every type
 };
 
 // A cache size: absolute bytes, or a percentage of the filesystem that holds the cache.
