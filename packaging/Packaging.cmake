@@ -17,6 +17,10 @@ option(HUBFS_INSTALL_SYSTEM_FILES
 set(HUBFS_BIN_PATH "${CMAKE_INSTALL_PREFIX}/bin/hubfs")
 set(HUBFS_DOC_DIR "${CMAKE_INSTALL_PREFIX}/share/doc/hubfs")
 install(FILES README.md docs/operations.md docs/configuration.md docs/cli.md DESTINATION share/doc/hubfs)
+# The site cache tier: an nginx configuration for the site's cache machine and a hubfs
+# configuration for the boxes behind it (packaging/site-cache/README.md).
+install(FILES packaging/site-cache/README.md packaging/site-cache/nginx.conf packaging/site-cache/hubfs-site.toml
+        DESTINATION share/doc/hubfs/site-cache)
 
 if(HUBFS_INSTALL_SYSTEM_FILES)
   configure_file(packaging/hubfs@.service.in packaging/hubfs@.service @ONLY)
