@@ -112,6 +112,9 @@ Result<FolderInfo> GetFolderInfo(const std::string& path, const std::string& mou
     if (ec) break;
     if (type == std::filesystem::file_type::directory) {
       ++info.folders;
+      // An archive's unpacked folder: its bytes are the archive's, counted beside it; looking
+      // inside would download the archive.
+      if (ReadXattr(it->path().string(), "user.hubfs.archive")) it.disable_recursion_pending();
       continue;
     }
     const std::string file = it->path().string();

@@ -58,6 +58,10 @@ class Walker {
       if (::lstat(child.c_str(), &st) != 0) {
         plan_->problems.emplace_back(child, Status::FromErrno(errno, child));
       } else if (S_ISDIR(st.st_mode)) {
+        // An archive's unpacked folder: the archive file beside it is fetched instead (looking
+        // inside would fetch it anyway, and then unpack every member into the cache as well).
+        // Named explicitly, such a folder is walked.
+        if (ReadXattr(child, "user.hubfs.archive")) continue;
         AddFolder(child);
       } else if (S_ISREG(st.st_mode)) {
         AddFile(child, st);

@@ -17,6 +17,7 @@ struct Filesystem::OpenFile {
   const Node* node = nullptr;
   std::string snapshot;  // dynamic files: the content made at open
   std::unique_ptr<ReadEngine::File> remote;  // files with downloadable content
+  uint64_t offset = 0;  // archive members served from the archive's own blob: where they start
 };
 
 Filesystem::Filesystem(std::vector<hubs::Hub*> hubs, ReadEngine& engine, FsOptions options,
@@ -62,7 +63,17 @@ Result<RefreshResult> Filesystem::Refresh(const std::vector<std::string>& names,
     result.errors.push_back(hub->name() + ": " + listing.error().message());
     hub_states_[i].error = listing.error().message();
   }
+  RefreshResult swapped = SwapTree(selected);
+  swapped.hubs = std::move(result.hubs);
+  swapped.errors = std::move(result.errors);
+  if (sizes_ && options.refresh) sizes_->Expire();
+  return swapped;
+}
 
+RefreshResult Filesystem::SwapTree(const std::vector<bool>& selected) {
+  RefreshResult result;
+  ArchiveIndexLookup archives;
+  if (archives_) archives = [this](const hubs::RemoteObject& archive) { return archives_->Known(archive); };
   const int64_t now = static_cast<int64_t>(std::time(nullptr));
   auto tree = std::make_shared<Tree>(now, &numbers_);
   for (uint32_t index = 0; index < hubs_.size(); ++index) {
@@ -78,7 +89,7 @@ Result<RefreshResult> Filesystem::Refresh(const std::vector<std::string>& names,
       continue;
     }
     std::vector<std::string> warnings;
-    tree->AddHub(name, *state.listing, &warnings, index);
+    tree->AddHub(name, *state.listing, &warnings, index, archives);
     if (selected[index]) {
       for (const auto& w : warnings) HUBFS_LOG_WARN("hub {}: {}", name, w);
     }
@@ -114,8 +125,21 @@ Result<RefreshResult> Filesystem::Refresh(const std::vector<std::string>& names,
     }
     tree_.store(std::move(tree));
   }
-  if (sizes_ && options.refresh) sizes_->Expire();
   return result;
+}
+
+Status Filesystem::IndexArchive(NodeId ino) {
+  NodeRef ref = Find(ino);
+  if (!ref || !ref.node->archive || ref.node->archive_indexed || !archives_) return Status();
+  HUBFS_ASSIGN_OR_RETURN(auto index, archives_->Index(*ref.node->archive));  // may download: no lock held
+  (void)index;
+  RefreshResult changed;
+  {
+    std::lock_guard refreshing(refresh_mu_);
+    changed = SwapTree(std::vector<bool>(hubs_.size(), false));
+  }
+  if (listener_) listener_(changed);
+  return Status();
 }
 
 Filesystem::NodeRef Filesystem::Find(NodeId ino) const {
@@ -170,6 +194,11 @@ Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name, bool learn
   NodeRef dir = Find(parent);
   if (!dir) return Status::NotFound("no inode " + std::to_string(parent));
   if (dir.node->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
+  if (dir.node->archive && !dir.node->archive_indexed) {
+    HUBFS_RETURN_IF_ERROR(IndexArchive(parent));
+    dir = Find(parent);
+    if (!dir) return Status::NotFound("no inode " + std::to_string(parent));
+  }
   const Node* child = dir.tree->Child(parent, name);
   if (!child) {
     HUBFS_ASSIGN_OR_RETURN(auto found, Discover(parent, name));
@@ -244,6 +273,11 @@ Status Filesystem::ReadDir(NodeId ino, uint64_t offset,
                            const std::function<bool(const DirEntry&, uint64_t)>& add) {
   NodeRef ref = Find(ino);
   if (!ref) return Status::NotFound("no inode " + std::to_string(ino));
+  if (ref.node->archive && !ref.node->archive_indexed) {
+    HUBFS_RETURN_IF_ERROR(IndexArchive(ino));
+    ref = Find(ino);
+    if (!ref) return Status::NotFound("no inode " + std::to_string(ino));
+  }
   const Node* dir = ref.node;
   if (dir->kind != hubs::EntryKind::kDirectory) return Status::InvalidArgument("not a folder");
   const uint64_t total = dir->children.size() + 2;
@@ -298,10 +332,15 @@ Result<OpenResult> Filesystem::Open(NodeId ino) {
     result.keep_cache = false;
     result.direct_io = true;  // st_size is 0: reads must reach us
   }
+  const Verification policy = node->hub < options_.verification.size()
+                                  ? options_.verification[node->hub]
+                                  : Verification::kStrict;
+  if (node->member) {
+    if (!archives_) return Status::FailedPrecondition("archive members cannot be read here");
+    HUBFS_ASSIGN_OR_RETURN(file->remote, archives_->Open(*node->member, policy, &file->offset));
+    result.keep_cache = file->remote->immutable();
+  }
   if (node->remote) {
-    const Verification policy = node->hub < options_.verification.size()
-                                    ? options_.verification[node->hub]
-                                    : Verification::kStrict;
     std::string etag;
     HUBFS_ASSIGN_OR_RETURN(hubs::RemoteObject object, Resolve(*node, &etag));
     HUBFS_ASSIGN_OR_RETURN(file->remote, engine_.Open(object, policy, etag));
@@ -325,6 +364,11 @@ Result<size_t> Filesystem::Read(uint64_t handle, uint64_t offset, size_t size, c
   auto file = FindHandle(handle);
   if (!file) return Status::InvalidArgument("unknown file handle");
   const Node& node = *file->node;
+  if (node.member) {
+    if (offset >= node.size) return size_t{0};
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(size, node.size - offset));
+    return engine_.Read(*file->remote, file->offset + offset, n, buf);  // no lock held: may take long
+  }
   if (!node.remote) {
     const std::string& content = node.dynamic ? file->snapshot : node.content;
     if (offset >= content.size()) return size_t{0};
@@ -399,7 +443,8 @@ Result<std::vector<std::string>> Filesystem::ListXattr(NodeId ino) {
   const Node* node = ref.node;
   if (!node) return Status::NotFound("no inode " + std::to_string(ino));
   if (ino == kRootId && !options_.control_address.empty()) return std::vector<std::string>{"user.hubfs.control"};
-  if (!node->remote) return std::vector<std::string>{};
+  if (node->archive) return std::vector<std::string>{"user.hubfs.archive"};
+  if (!node->remote && !node->member) return std::vector<std::string>{};
   std::vector<std::string> names = {"user.hubfs.source", "user.hubfs.cached_bytes", "user.hubfs.verified",
                                     "user.hubfs.pinned", "user.hubfs.cache_key", "user.hubfs.cache_dir"};
   if (GetXattr(ino, "user.hubfs.sha256").ok()) names.insert(names.begin(), "user.hubfs.sha256");
@@ -418,16 +463,28 @@ Result<std::string> Filesystem::GetXattr(NodeId ino, std::string_view name) {
   if (ino == kRootId && name == "user.hubfs.control" && !options_.control_address.empty()) {
     return options_.control_address;
   }
-  if (!node->remote || name.substr(0, 11) != "user.hubfs.") {
+  if (node->archive && name == "user.hubfs.archive") return node->archive->url;  // an unpacked folder
+  if ((!node->remote && !node->member) || name.substr(0, 11) != "user.hubfs.") {
     return Status::NotFound("no attribute " + std::string(name));
   }
-  const hubs::RemoteObject& remote = *node->remote;
+  // An archive member's bytes are in the archive's blob (stored) or in a derived blob.
+  const ArchiveMemberRef* member = node->member.get();
+  const bool in_archive_blob = member && member->member.stored_offset;
+  const hubs::RemoteObject remote = !member        ? *node->remote
+                                    : in_archive_blob ? member->archive
+                                                      : ArchiveViews::DerivedObject(*member);
   const std::string key = ReadEngine::KeyFor(remote);
-  if (name == "user.hubfs.source") return remote.url;
+  if (name == "user.hubfs.source") {
+    if (!member) return remote.url;
+    std::string path;
+    for (const auto& part : member->member.path) path += (path.empty() ? "" : "/") + part;
+    return member->archive.url + "#" + path;
+  }
   if (name == "user.hubfs.cache_key") return key;
   if (name == "user.hubfs.cache_dir") return engine_.cache().dir();
   HUBFS_ASSIGN_OR_RETURN(auto record, engine_.cache().GetBlob(key));
   if (name == "user.hubfs.sha256") {
+    if (in_archive_blob) return Status::NotFound("served from its archive, whose sha256 is checked instead");
     if (remote.sha256) return ToHex(*remote.sha256);
     if (record && record->sha256) return ToHex(*record->sha256);  // pinned on first use
     HUBFS_ASSIGN_OR_RETURN(auto trust, engine_.cache().GetTrust(remote.url));

@@ -4,6 +4,8 @@
 #include <functional>
 #include <map>
 
+#include "hubfs/core/names.h"
+
 namespace hubfs::fs {
 namespace {
 
@@ -75,26 +77,27 @@ NodeId Tree::AddNode(NodeId parent, const std::string& name, hubs::EntryKind kin
 
 // Returns the folder for `dirs` below /<hub>/, creating it; 0 when a file is in the way.
 NodeId Tree::DirFor(const std::string& hub, const std::vector<std::string>& dirs, int64_t mtime) {
-  NodeId at = kRootId;
-  auto step = [&](const std::string& name) {
+  return DirBelow(DirBelow(kRootId, {hub}, mtime), dirs, mtime);
+}
+
+NodeId Tree::DirBelow(NodeId base, const std::vector<std::string>& dirs, int64_t mtime) {
+  NodeId at = base;
+  for (const auto& name : dirs) {
+    if (at == 0) break;
     if (const Node* child = Child(at, name)) {
       at = child->kind == hubs::EntryKind::kDirectory ? child->id : 0;
     } else {
       at = AddNode(at, name, hubs::EntryKind::kDirectory, mtime, "d");
     }
-  };
-  step(hub);
-  for (const auto& d : dirs) {
-    if (at == 0) break;
-    step(d);
   }
   return at;
 }
 
 void Tree::AddHub(const std::string& hub, const hubs::Listing& listing,
-                  std::vector<std::string>* warnings, uint32_t hub_index) {
+                  std::vector<std::string>* warnings, uint32_t hub_index, const ArchiveIndexLookup& archives) {
   current_hub_ = hub_index;
   DirFor(hub, {}, listing.mtime);
+  const size_t first = nodes_.size();
   for (const hubs::Entry& entry : listing.entries) {
     if (entry.path.empty()) continue;
     std::vector<std::string> dirs(entry.path.begin(), entry.path.end() - 1);
@@ -116,6 +119,62 @@ void Tree::AddHub(const std::string& hub, const hubs::Listing& listing,
       node.size = entry.remote ? entry.remote->size.value_or(0) : entry.content.size();
     } else if (entry.kind == hubs::EntryKind::kSymlink) {
       node.size = entry.content.size();
+    }
+  }
+  if (archives) AddArchiveViews(first, listing.mtime, archives);
+}
+
+void Tree::AddArchiveViews(size_t first, int64_t mtime, const ArchiveIndexLookup& archives) {
+  const size_t end = nodes_.size();  // the folders added below are not archives themselves
+  for (size_t i = first; i < end; ++i) {
+    std::string stem;
+    if (nodes_[i].kind != hubs::EntryKind::kFile || !nodes_[i].remote ||
+        !archive::IsArchiveName(nodes_[i].name, &stem) || !IsSafeName(stem) || Child(nodes_[i].parent, stem)) {
+      continue;
+    }
+    const hubs::RemoteObject archive = *nodes_[i].remote;
+    const NodeId folder = AddNode(nodes_[i].parent, stem, hubs::EntryKind::kDirectory, mtime, "d");
+    nodes_[slot_.at(folder)].archive = archive;
+    if (auto index = archives(archive)) {
+      nodes_[slot_.at(folder)].archive_indexed = true;
+      AddMembers(folder, archive, *index, mtime);
+    }
+  }
+}
+
+void Tree::AddMembers(NodeId folder, const hubs::RemoteObject& archive, const archive::Index& index, int64_t mtime) {
+  const std::string source = archive.url + '\0' + (archive.sha256 ? ToHex(*archive.sha256) : "") + '\0';
+  if (!index.refused.empty()) {
+    const std::string text = "hubfs did not unpack " + archive.url + ":\n" + index.refused +
+                             "\n\nThe limits are archive_max_members, archive_max_bytes and archive_max_ratio "
+                             "in the configuration.\n";
+    const NodeId id = AddNode(folder, kErrorFileName, hubs::EntryKind::kFile, mtime, "c" + text);
+    nodes_[slot_.at(id)].content = text;
+    nodes_[slot_.at(id)].size = text.size();
+    return;
+  }
+  for (const archive::Member& m : index.members) {
+    const NodeId dir = DirBelow(folder, {m.path.begin(), m.path.end() - 1}, mtime);
+    const std::string& name = m.path.back();
+    if (dir == 0 || Child(dir, name)) continue;  // a folder member repeating an implied folder
+    switch (m.kind) {
+      case archive::MemberKind::kDirectory:
+        DirBelow(dir, {name}, mtime);
+        break;
+      case archive::MemberKind::kSymlink: {
+        const NodeId id = AddNode(dir, name, hubs::EntryKind::kSymlink, mtime, "l" + m.link_target);
+        nodes_[slot_.at(id)].content = m.link_target;
+        nodes_[slot_.at(id)].size = m.link_target.size();
+        break;
+      }
+      case archive::MemberKind::kFile: {
+        const NodeId id = AddNode(dir, name, hubs::EntryKind::kFile, mtime,
+                                  "m" + source + std::to_string(m.ordinal) + ":" + std::to_string(m.size));
+        Node& node = nodes_[slot_.at(id)];
+        node.size = m.size;
+        if (m.size > 0) node.member = std::make_shared<const ArchiveMemberRef>(ArchiveMemberRef{archive, m});
+        break;
+      }
     }
   }
 }

@@ -188,6 +188,10 @@ class OnnxFixture:
                                (meta["model_with_data_path"], meta["model_with_data_bytes"])):
                 add_node(tree, f"{folder}/{os.path.basename(path)}", Node("file", size, path))
                 add_node(tree, f"{hub}/tree/{path}", Node("file", size, path))
+            # The bundle's unpacked folder (not entered by scan_tree).
+            stem = os.path.basename(meta["model_with_data_path"])[:-len(".tar.gz")]
+            add_node(tree, f"{folder}/{stem}", Node("dir"))
+            add_node(tree, f"{hub}/tree/{os.path.dirname(meta['model_with_data_path'])}/{stem}", Node("dir"))
         for folder, group in models.items():
             # max() keeps the first of equal opsets, as onnx.hub's stable sort does.
             latest = max(group, key=lambda e: e["opset_version"])
@@ -624,8 +628,19 @@ class Seen:
     target: str = None
 
 
-def scan_tree(root):
-    """{relative path: Seen} for everything below `root` (the `ls -lR` of the mount)."""
+def is_archive_folder(path):
+    """True for an archive's unpacked folder (it carries user.hubfs.archive)."""
+    try:
+        os.getxattr(path, "user.hubfs.archive", follow_symlinks=False)
+        return True
+    except OSError:
+        return False
+
+
+def scan_tree(root, into_archives=False):
+    """{relative path: Seen} for everything below `root` (the `ls -lR` of the mount). Archives'
+    unpacked folders are listed but not entered (that would download every archive) unless
+    `into_archives`."""
     found = {}
     def walk(rel):
         with os.scandir(os.path.join(root, rel)) as it:
@@ -635,7 +650,8 @@ def scan_tree(root):
             st = entry.stat(follow_symlinks=False)
             if stat.S_ISDIR(st.st_mode):
                 found[path] = Seen("dir", stat.S_IMODE(st.st_mode), st.st_size)
-                walk(path)
+                if into_archives or not is_archive_folder(os.path.join(root, path)):
+                    walk(path)
             elif stat.S_ISLNK(st.st_mode):
                 found[path] = Seen("symlink", stat.S_IMODE(st.st_mode), st.st_size,
                                    os.readlink(os.path.join(root, path)))

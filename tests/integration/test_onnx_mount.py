@@ -129,8 +129,8 @@ def test_mount_is_read_only(onnx_mount):
     assert not problems, "\n".join(problems)
     assert model.read_bytes() == before
     assert sorted(os.listdir(folder)) == sorted(
-        ["info.json", "model.onnx"] + [f"resnet50-{o}.{ext}" for o in (6, 12, 14)
-                                       for ext in ("onnx", "tar.gz")])
+        ["info.json", "model.onnx"] + [f"resnet50-{o}{ext}" for o in (6, 12, 14)
+                                       for ext in (".onnx", ".tar.gz", "")])  # "": unpacked
 
 
 # ------------------------------------------------------------------------------ helpers

@@ -31,6 +31,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "hubfs/fs/archive_views.h"
 #include "hubfs/fs/read_engine.h"
 #include "hubfs/fs/remote_sizes.h"
 #include "hubfs/fs/tree.h"
@@ -136,11 +137,16 @@ class Filesystem {
   // changed, so the kernel can be told (the caller must not invalidate from inside a FUSE
   // request: hand it to another thread). Set once, before serving.
   void SetChangeListener(std::function<void(const RefreshResult&)> listener) { listener_ = std::move(listener); }
+  // Shows an unpacked folder beside every archive file (tree.h), indexed by `archives` (which
+  // must outlive the filesystem) on the first look inside. Set once, before Load.
+  void SetArchiveViews(ArchiveViews* archives) { archives_ = archives; }
 
   const FsOptions& options() const { return options_; }
 
   // Finds `name` in `parent` and counts one lookup (the kernel's reference) on success.
-  // kNotFound when there is no such name (the adapter replies a negative entry). A name the
+  // kNotFound when there is no such name (the adapter replies a negative entry). Looking into
+  // an archive's folder that is not indexed yet indexes the archive first (downloading it) and
+  // swaps in a tree with its members (the change listener is told). A name the
   // tree lacks below a hub with an open namespace is asked of the hub (Hub::Discover); when the
   // hub learns it, the hub is listed again, the new tree swapped in, and the change listener
   // told what changed. With
@@ -153,7 +159,8 @@ class Filesystem {
 
   Result<Attr> GetAttr(NodeId ino);
   // Calls `add` for entries from `offset` on ("." and ".." first); `add` returns false when its
-  // buffer is full. Each entry's offset is its index + 1.
+  // buffer is full. Each entry's offset is its index + 1. An archive's folder is indexed first,
+  // as in Lookup.
   Status ReadDir(NodeId ino, uint64_t offset,
                  const std::function<bool(const DirEntry&, uint64_t next_offset)>& add);
   Result<std::string> ReadLink(NodeId ino);
@@ -181,12 +188,14 @@ class Filesystem {
 
   // Extended attributes of files with remote content (docs/architecture.md):
   //   user.hubfs.sha256        published (or pinned) sha256, hex
-  //   user.hubfs.source        the URL the bytes come from
+  //   user.hubfs.source        the URL the bytes come from (archive members: <archive URL>#<path>)
   //   user.hubfs.cached_bytes  bytes of the file in the cache
   //   user.hubfs.verified      "yes", "no" or "poisoned"
   //   user.hubfs.pinned        "yes" or "no"
   //   user.hubfs.cache_key     the blob's key in the cache
   //   user.hubfs.cache_dir     the cache folder (for hubfs pin)
+  // on an archive's unpacked folder:
+  //   user.hubfs.archive       the archive's URL (reading the attribute does not index it)
   // and on the root folder:
   //   user.hubfs.control       the daemon's control socket (for hubfs refresh)
   // kNotFound for an attribute the file does not have; kInvalidArgument for a name outside the
@@ -207,6 +216,12 @@ class Filesystem {
     std::string error;                     // why the last listing failed
   };
   NodeRef Find(NodeId ino) const;
+  // Builds the tree from hub_states_ and swaps it in (refresh_mu_ held). `selected`: the hubs
+  // just listed (their warnings are logged, their unsized files reported).
+  RefreshResult SwapTree(const std::vector<bool>& selected);
+  // When `ino` is an archive's folder not indexed yet: indexes the archive (no lock held while
+  // it downloads), swaps in a tree with its members and tells the change listener.
+  Status IndexArchive(NodeId ino);
   // Lookup's miss path: asks the hub that owns `dir` about `name`; on success the refreshed
   // tree's `dir` and child.
   Result<std::pair<NodeRef, const Node*>> Discover(NodeId parent, std::string_view name);
@@ -220,6 +235,7 @@ class Filesystem {
   ReadEngine& engine_;
   FsOptions options_;
   RemoteSizes* sizes_;
+  ArchiveViews* archives_ = nullptr;
   std::function<void(const RefreshResult&)> listener_;
   InodeNumbers numbers_;
   std::atomic<std::shared_ptr<const Tree>> tree_;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "hubfs/archive/archive.h"
+#include "hubfs/fs/archive_views.h"
 #include "hubfs/fs/inode_numbers.h"
 #include "hubfs/hubs/hub.h"
 
@@ -39,7 +42,16 @@ struct Node {
   std::vector<NodeId> children;              // directories, sorted by name
   uint32_t subdirs = 0;                      // directories: how many children are directories
   uint32_t hub = 0;                          // index of the hub (Tree::AddHub order) it belongs to
+  // Folders that unpack an archive (archive_views.h): the archive, and whether its members are
+  // in this tree (false: not indexed yet; looking inside indexes it and rebuilds the tree).
+  std::optional<hubs::RemoteObject> archive;
+  bool archive_indexed = false;
+  // Files inside such a folder: the member they are (size = member size; `remote` is unset).
+  std::shared_ptr<const ArchiveMemberRef> member;
 };
+
+// The known index of an archive, or nullptr (ArchiveViews::Known).
+using ArchiveIndexLookup = std::function<std::shared_ptr<const archive::Index>(const hubs::RemoteObject&)>;
 
 class Tree {
  public:
@@ -48,9 +60,11 @@ class Tree {
 
   // Adds /<hub>/ with the listing's entries. Entries that conflict with an earlier one (a file
   // where a folder is, or a second entry of the same name) are skipped, with one warning each.
-  // `hub_index` is stored in every node added (Node::hub).
+  // `hub_index` is stored in every node added (Node::hub). With `archives`, every archive file
+  // (archive::IsArchiveName) gets a folder named after its stem beside it, unless the name is
+  // taken, holding the archive's members when `archives` knows its index.
   void AddHub(const std::string& hub, const hubs::Listing& listing, std::vector<std::string>* warnings,
-              uint32_t hub_index = 0);
+              uint32_t hub_index = 0, const ArchiveIndexLookup& archives = nullptr);
   // Adds /<hub>/ERROR.txt explaining why the hub has no listing.
   void AddHubError(const std::string& hub, const std::string& message, int64_t mtime,
                    uint32_t hub_index = 0);
@@ -76,6 +90,11 @@ class Tree {
   NodeId AddNode(NodeId parent, const std::string& name, hubs::EntryKind kind, int64_t mtime,
                  std::string_view identity);
   NodeId DirFor(const std::string& hub, const std::vector<std::string>& dirs, int64_t mtime);
+  // The folder `dirs` below `base`, created as needed; 0 when a file is in the way.
+  NodeId DirBelow(NodeId base, const std::vector<std::string>& dirs, int64_t mtime);
+  // The unpacked folders of the archive files among nodes_[first..] (AddHub).
+  void AddArchiveViews(size_t first, int64_t mtime, const ArchiveIndexLookup& archives);
+  void AddMembers(NodeId folder, const hubs::RemoteObject& archive, const archive::Index& index, int64_t mtime);
   uint32_t current_hub_ = 0;  // stamped on nodes while a hub is being added
 
   std::unique_ptr<InodeNumbers> own_numbers_;  // when none was given
