@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <initializer_list>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
@@ -208,14 +209,73 @@ Status ParseHfHub(const std::string& origin, const toml::table& t, const std::st
   return Status();
 }
 
+// [archives]: the unpacked folders beside archive files (fs/archive_views.h) and their limits.
+Status ParseArchives(const std::string& origin, const toml::table& root, ArchiveConfig* archives) {
+  const toml::node* node = root.get("archives");
+  if (!node) return Status();
+  const toml::table* t = node->as_table();
+  if (!t) return Invalid(origin, *node, "'archives' must be a table: [archives]");
+  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, *t, {"views", "max_members", "max_bytes", "max_ratio"}, " in [archives]"));
+  HUBFS_ASSIGN_OR_RETURN(archives->views, GetBool(origin, *t, "views", true));
+  auto positive = [&](const char* key, uint64_t* out) -> Status {
+    const toml::node* v = t->get(key);
+    if (!v) return Status();
+    if (!v->is_integer() || v->as_integer()->get() <= 0) {
+      return Invalid(origin, *v, std::string("'") + key + "' in [archives] must be a positive whole number");
+    }
+    *out = static_cast<uint64_t>(v->as_integer()->get());
+    return Status();
+  };
+  HUBFS_RETURN_IF_ERROR(positive("max_members", &archives->limits.max_members));
+  HUBFS_RETURN_IF_ERROR(positive("max_ratio", &archives->limits.max_ratio));
+  if (const toml::node* v = t->get("max_bytes")) {
+    std::optional<SizeSpec> spec;
+    if (v->is_string()) spec = ParseSize(v->as_string()->get());
+    if (v->is_integer() && v->as_integer()->get() > 0) spec = SizeSpec{static_cast<uint64_t>(v->as_integer()->get()), 0};
+    if (!spec || spec->percent) return Invalid(origin, *v, "'max_bytes' in [archives] must be a size like \"64G\"");
+    archives->limits.max_total_bytes = spec->bytes;
+  }
+  return Status();
+}
+
+// type = "dms": models = { name = "URL or path", ... }, as deep-model-server --models name=URL.
+Status ParseDmsHub(const std::string& origin, const toml::table& t, const std::string& where, HubConfig* hub) {
+  HUBFS_RETURN_IF_ERROR(CheckKeys(origin, t, HubKeys({"models"}), where));
+  hub->dms.name = hub->name;
+  const toml::table* models = t.get("models") ? t.get("models")->as_table() : nullptr;
+  if (!models || models->empty()) {
+    return Invalid(origin, t.get("models") ? *t.get("models") : static_cast<const toml::node&>(t),
+                   "'models' must be a table of name = \"URL or path\" pairs" + where);
+  }
+  for (const auto& [key, value] : *models) {
+    hubs::dms::DmsModel model;
+    model.name = std::string(key.str());
+    if (!value.is_string()) return Invalid(origin, value, "models." + model.name + " must be a URL or a path" + where);
+    model.location = value.as_string()->get();
+    if (model.location.rfind("/", 0) == 0 || model.location.find("://") == std::string::npos) {
+      // A local archive, as deep-model-server accepts: relative to where hubfs is started.
+      std::error_code ec;
+      model.location = "file://" + std::filesystem::absolute(model.location, ec).lexically_normal().string();
+    } else if (!IsPlainHttpUrl(model.location) && model.location.rfind("file:///", 0) != 0) {
+      return Invalid(origin, value, "models." + model.name + " must be an http(s):// URL or a local path" + where);
+    }
+    if (hubs::dms::ArchiveFileName(model).empty()) {
+      return Invalid(origin, value, "models." + model.name + ": the name must be a plain file name" + where);
+    }
+    hub->dms.models.push_back(std::move(model));
+  }
+  return Status();
+}
+
 Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size_t index) {
   HubConfig hub;
   const std::string where = " in [[hub]] #" + std::to_string(index + 1);
   HUBFS_ASSIGN_OR_RETURN(hub.type, GetString(origin, t, "type", ""));
   if (hub.type.empty()) return Invalid(origin, t, "'type' is required" + where);
-  if (hub.type != "onnx" && hub.type != "digits" && hub.type != "mindspore" && hub.type != "hf") {
+  if (hub.type != "onnx" && hub.type != "digits" && hub.type != "mindspore" && hub.type != "hf" &&
+      hub.type != "dms") {
     return Invalid(origin, *t.get("type"),
-                   "unknown hub type '" + hub.type + "'" + where + " (supported: onnx, digits, mindspore, hf)");
+                   "unknown hub type '" + hub.type + "'" + where + " (supported: onnx, digits, mindspore, hf, dms)");
   }
   if (const toml::node* v = t.get("verification")) {
     HUBFS_ASSIGN_OR_RETURN(hub.verification, GetVerification(origin, *v));
@@ -229,6 +289,7 @@ Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size
   if (hub.type == "digits") HUBFS_RETURN_IF_ERROR(ParseDigitsHub(origin, t, where, &hub));
   if (hub.type == "mindspore") HUBFS_RETURN_IF_ERROR(ParseMindSporeHub(origin, t, where, &hub));
   if (hub.type == "hf") HUBFS_RETURN_IF_ERROR(ParseHfHub(origin, t, where, &hub));
+  if (hub.type == "dms") HUBFS_RETURN_IF_ERROR(ParseDmsHub(origin, t, where, &hub));
   HUBFS_RETURN_IF_ERROR(ParseMirror(origin, t, where, &hub));
   return hub;
 }
@@ -337,8 +398,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
   HUBFS_RETURN_IF_ERROR(CheckKeys(origin, root,
                                   {"cache_dir", "metadata_ttl", "log_file", "log_level", "hub",
                                    "verification", "cache_size", "read_timeout", "log_target",
-                                   "syslog_socket"},
+                                   "syslog_socket", "archives"},
                                   ""));
+  HUBFS_RETURN_IF_ERROR(ParseArchives(origin, root, &c.archives));
   if (const toml::node* v = root.get("verification")) {
     HUBFS_ASSIGN_OR_RETURN(c.verification, GetVerification(origin, *v));
   }
@@ -487,6 +549,10 @@ std::string DescribeConfig(const Config& c) {
   if (!c.log_file.empty()) out += "log_file = " + quote(c.log_file) + "\n";
   out += "log_target = " + quote(log::TargetName(c.log_target)) + "\n";
   out += "syslog_socket = " + quote(c.syslog_socket) + "\n";
+  out += "\n[archives]\nviews = " + std::string(c.archives.views ? "true" : "false") +
+         "\nmax_members = " + std::to_string(c.archives.limits.max_members) +
+         "\nmax_bytes = " + std::to_string(c.archives.limits.max_total_bytes) +
+         "\nmax_ratio = " + std::to_string(c.archives.limits.max_ratio) + "\n";
   for (const HubConfig& hub : c.hubs) {
     out += "\n[[hub]]\ntype = " + quote(hub.type) + "\nname = " + quote(hub.name) + "\n";
     if (hub.verification) out += "verification = " + std::string(verification(*hub.verification)) + "\n";
@@ -508,6 +574,9 @@ std::string DescribeConfig(const Config& c) {
       if (hub.hf.token) out += "token = \"(set, not shown)\"\n";
       if (hub.hf.hf_cache) out += "hf_cache = " + quote(*hub.hf.hf_cache) + "\n";
       out += "repos = " + list(hub.hf.repos) + "\n";
+    } else if (hub.type == "dms") {
+      out += "[hub.models]\n";
+      for (const auto& model : hub.dms.models) out += quote(model.name) + " = " + quote(model.location) + "\n";
     }
     if (!hub.mirror.url.empty()) {
       out += "mirror = " + quote(hub.mirror.url) + "\nmirror_fallback = " + (hub.mirror.fallback ? "true" : "false") +

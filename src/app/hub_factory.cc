@@ -5,6 +5,7 @@
 
 #include "hubfs/core/names.h"
 #include "hubfs/hubs/digits/digits_hub.h"
+#include "hubfs/hubs/dms/dms_hub.h"
 #include "hubfs/hubs/hf/hf_hub.h"
 #include "hubfs/hubs/mindspore/mindspore_hub.h"
 #include "hubfs/hubs/onnx/onnx_hub.h"
@@ -33,6 +34,10 @@ std::vector<std::string> LocalCachesOf(const Config& config) {
   std::vector<std::string> out;
   for (const HubConfig& hub : config.hubs) {
     if (hub.type == "hf" && hub.hf.hf_cache && !hub.hf.hf_cache->empty()) out.push_back(*hub.hf.hf_cache);
+    if (hub.type != "dms") continue;
+    for (const auto& model : hub.dms.models) {  // exactly the configured local archives, no folder
+      if (model.location.rfind("file://", 0) == 0) out.push_back(model.location.substr(7));
+    }
   }
   return out;
 }
@@ -54,6 +59,10 @@ std::vector<net::MirrorRoute> MirrorRoutesOf(const Config& config) {
       for (const auto& store : hub.digits.stores) route.prefixes.push_back(store.url);
     } else if (hub.type == "hf" && hub.hf.endpoint) {
       route.prefixes.push_back(*hub.hf.endpoint);
+    } else if (hub.type == "dms") {
+      for (const auto& model : hub.dms.models) {
+        if (model.location.rfind("http", 0) == 0) route.prefixes.push_back(model.location);
+      }
     }
     out.push_back(std::move(route));
   }
@@ -81,6 +90,7 @@ Result<std::unique_ptr<net::GitRepository>> OpenHubMirror(const Config& config, 
 std::unique_ptr<hubs::Hub> MakeHub(const Config& config, const HubConfig& hub, hubs::DocumentSource& documents,
                                    net::GitRepository* mirror) {
   if (hub.type == "digits") return std::make_unique<hubs::digits::DigitsHub>(hub.digits, documents);
+  if (hub.type == "dms") return std::make_unique<hubs::dms::DmsHub>(hub.dms);
   if (hub.type == "mindspore") {
     hubs::mindspore::MindSporeHubOptions options = hub.mindspore;
     options.metadata_ttl = config.metadata_ttl;

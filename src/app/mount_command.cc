@@ -134,6 +134,7 @@ struct Daemon {
   std::vector<std::unique_ptr<net::GitRepository>> repositories;  // git-listed hubs' mirrors
   std::vector<std::unique_ptr<hubs::Hub>> hubs;
   std::unique_ptr<fs::ReadEngine> engine;
+  std::unique_ptr<fs::ArchiveViews> archives;
   std::unique_ptr<fs::Filesystem> filesystem;
   std::unique_ptr<fuse::FuseMount> mount;
   std::atomic<bool> mounted{false};  // `mount` is set: the control thread may use it
@@ -236,6 +237,10 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   fs_options.control_address = d.control->address();
   fs_options.config_text = DescribeConfig(config);
   d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.engine, fs_options, d.sizes.get());
+  if (config.archives.views) {
+    d.archives = std::make_unique<fs::ArchiveViews>(*d.engine, config.archives.limits);
+    d.filesystem->SetArchiveViews(d.archives.get());
+  }
   d.filesystem->Load();
   fuse::MountOptions mount_options;
   mount_options.mountpoint = mountpoint;

@@ -21,6 +21,10 @@
 //   hf_cache = "~/.cache/huggingface/hub"   # an existing HF cache to read from ("" = none)
 //   mirror = "http://site-cache:8080"  mirror_fallback = false  mirror_token = false   # any hub
 //   mirror_prefixes = ["https://download.mindspore.cn/"]                          # any hub
+//   [[hub]]
+//   type = "dms"  models = { "resnet-18" = "https://…/resnet-18.model", "local" = "/srv/x.mar" }
+//   [archives]                       # unpacked folders beside .model/.mar/.zip/.tar.gz files
+//   views = true  max_members = 100000  max_bytes = "64G"  max_ratio = 1000
 //
 // Unknown keys are errors, so a typo never silently falls back to a default.
 #pragma once
@@ -32,10 +36,12 @@
 #include <string_view>
 #include <vector>
 
+#include "hubfs/archive/archive.h"
 #include "hubfs/core/logging.h"
 #include "hubfs/core/result.h"
 #include "hubfs/fs/read_engine.h"
 #include "hubfs/hubs/digits/digits_hub.h"
+#include "hubfs/hubs/dms/dms_hub.h"
 #include "hubfs/hubs/hf/hf_api.h"
 #include "hubfs/hubs/mindspore/mindspore_hub.h"
 #include "hubfs/hubs/onnx/onnx_hub.h"
@@ -69,6 +75,7 @@ struct HubConfig {
   hubs::digits::DigitsHubOptions digits;          // type "digits"
   hubs::mindspore::MindSporeHubOptions mindspore; // type "mindspore"
   HfConfig hf;                                    // type "hf"
+  hubs::dms::DmsHubOptions dms;                   // type "dms"
   MirrorConfig mirror;                            // every type
 };
 
@@ -76,6 +83,12 @@ struct HubConfig {
 struct SizeSpec {
   uint64_t bytes = 0;
   int percent = 0;  // used when non-zero
+};
+
+// [archives]: unpacked folders beside archive files and the limits against hostile archives.
+struct ArchiveConfig {
+  bool views = true;
+  archive::Limits limits;
 };
 
 struct Config {
@@ -89,6 +102,7 @@ struct Config {
   fs::Verification verification = fs::Verification::kStrict;
   SizeSpec cache_size{0, 50};
   int64_t read_timeout_ms = 10000;
+  ArchiveConfig archives;
   std::vector<HubConfig> hubs;
 };
 
