@@ -105,6 +105,12 @@ Result<Blob::Writer> Blob::WriteBlock(uint64_t index, bool background) {
   return Writer(*this, index);
 }
 
+Result<Blob::Writer> Blob::WriteBlockWithoutEviction(uint64_t index) {
+  // No blob was last used before INT64_MIN: nothing is an eviction candidate.
+  HUBFS_RETURN_IF_ERROR(cache_.Reserve(BlockLength(index), INT64_MIN, key_));
+  return Writer(*this, index);
+}
+
 Status Blob::Writer::Append(std::string_view data) {
   const size_t length = blob_->BlockLength(index_);
   if (written_ + data.size() > length) {

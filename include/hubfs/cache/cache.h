@@ -251,6 +251,9 @@ class Blob {
   // blobs used less recently than this one are evicted: completing a blob nobody is reading
   // must not push out what readers used since.
   Result<Writer> WriteBlock(uint64_t index, bool background = false);
+  // For imports of local files (blob_import.h): like WriteBlock, but evicts nothing; the block
+  // must fit in the room left under the limit, else kResourceExhausted.
+  Result<Writer> WriteBlockWithoutEviction(uint64_t index);
   // Checks bytes fetched for a block against its known digest (OK when no digest is known).
   Status CheckBlock(uint64_t index, std::string_view data) const;
   // Records the digest of a block that is served but not stored (the cache was full).
