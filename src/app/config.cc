@@ -2,10 +2,11 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <initializer_list>
-#include <filesystem>
 #include <set>
 #include <sstream>
 #include <sys/stat.h>
@@ -398,7 +399,7 @@ Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
   HUBFS_RETURN_IF_ERROR(CheckKeys(origin, root,
                                   {"cache_dir", "metadata_ttl", "log_file", "log_level", "hub",
                                    "verification", "cache_size", "read_timeout", "log_target",
-                                   "syslog_socket", "archives"},
+                                   "syslog_socket", "archives", "import_caches", "import_dirs"},
                                   ""));
   HUBFS_RETURN_IF_ERROR(ParseArchives(origin, root, &c.archives));
   if (const toml::node* v = root.get("verification")) {
@@ -453,6 +454,16 @@ Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
     HUBFS_ASSIGN_OR_RETURN(c.syslog_socket, GetString(origin, root, "syslog_socket", ""));
     if (c.syslog_socket.empty() || c.syslog_socket[0] != '/' || c.syslog_socket.size() > 107) {
       return Invalid(origin, *socket, "'syslog_socket' must be an absolute path of at most 107 bytes");
+    }
+  }
+  if (const toml::node* import = root.get("import_caches")) {
+    if (!import->is_boolean()) return Invalid(origin, *import, "'import_caches' must be true or false");
+    c.import_caches = import->as_boolean()->get();
+  }
+  if (const toml::node* dirs = root.get("import_dirs")) {
+    HUBFS_ASSIGN_OR_RETURN(c.import_dirs, GetStringArray(origin, root, "import_dirs", ""));
+    for (const std::string& dir : *c.import_dirs) {
+      if (dir.empty() || dir[0] != '/') return Invalid(origin, *dirs, "'import_dirs' must list absolute paths");
     }
   }
   if (const toml::node* hubs = root.get("hub")) {
@@ -510,6 +521,7 @@ Result<Config> LoadConfig(const std::string& path) {
   const char* stores = std::getenv("DIGITS_MODEL_STORE_URL");
   HUBFS_RETURN_IF_ERROR(AddDigitsStoresFromEnvironment(stores ? stores : "", &config));
   HUBFS_RETURN_IF_ERROR(ApplyHfEnvironment([](const char* name) { return std::getenv(name); }, &config));
+  ApplyImportEnvironment([](const char* name) { return std::getenv(name); }, &config);
   // Store lists are complete only now (the variable adds to them): check them here, so that
   // `hubfs mount` reports a bad one instead of mounting a hub that cannot list.
   for (const HubConfig& hub : config.hubs) {
@@ -549,6 +561,8 @@ std::string DescribeConfig(const Config& c) {
   if (!c.log_file.empty()) out += "log_file = " + quote(c.log_file) + "\n";
   out += "log_target = " + quote(log::TargetName(c.log_target)) + "\n";
   out += "syslog_socket = " + quote(c.syslog_socket) + "\n";
+  out += std::string("import_caches = ") + (c.import_caches ? "true" : "false") + "\n";
+  if (c.import_dirs) out += "import_dirs = " + list(*c.import_dirs) + "\n";
   out += "\n[archives]\nviews = " + std::string(c.archives.views ? "true" : "false") +
          "\nmax_members = " + std::to_string(c.archives.limits.max_members) +
          "\nmax_bytes = " + std::to_string(c.archives.limits.max_total_bytes) +
@@ -587,17 +601,68 @@ std::string DescribeConfig(const Config& c) {
   return out;
 }
 
-Status ApplyHfEnvironment(const EnvLookup& env, Config* config) {
-  auto get = [&](const char* name) -> std::string {
-    const char* v = env(name);
-    return v ? std::string(v) : std::string();
-  };
-  std::string hf_home = get("HF_HOME");
+namespace {
+
+std::string EnvString(const EnvLookup& env, const char* name) {
+  const char* v = env(name);
+  return v ? std::string(v) : std::string();
+}
+
+// $HF_HOME, else $XDG_CACHE_HOME/huggingface, else ~/.cache/huggingface ("" without a HOME).
+std::string HfHome(const EnvLookup& env) {
+  std::string hf_home = EnvString(env, "HF_HOME");
   if (hf_home.empty()) {
-    const std::string xdg = get("XDG_CACHE_HOME");
-    const std::string home = get("HOME");
+    const std::string xdg = EnvString(env, "XDG_CACHE_HOME");
+    const std::string home = EnvString(env, "HOME");
     hf_home = !xdg.empty() ? xdg + "/huggingface" : (home.empty() ? "" : home + "/.cache/huggingface");
   }
+  return hf_home;
+}
+
+// The Hugging Face hub cache as huggingface_hub finds it.
+std::string HfHubCache(const EnvLookup& env) {
+  std::string dir = EnvString(env, "HF_HUB_CACHE");
+  if (dir.empty()) dir = EnvString(env, "HUGGINGFACE_HUB_CACHE");
+  const std::string hf_home = HfHome(env);
+  if (dir.empty() && !hf_home.empty()) dir = hf_home + "/hub";
+  return dir;
+}
+
+}  // namespace
+
+void ApplyImportEnvironment(const EnvLookup& env, Config* config) {
+  if (config->import_dirs) return;  // the configuration's list wins
+  std::vector<std::string> candidates;
+  // onnx.hub: ONNX_HOME, else XDG_CACHE_HOME, else the home folder; it tests for presence.
+  const std::string home = EnvString(env, "HOME");
+  if (const std::string onnx_home = EnvString(env, "ONNX_HOME"); !onnx_home.empty()) {
+    candidates.push_back(onnx_home + "/hub");
+  } else if (const std::string xdg = EnvString(env, "XDG_CACHE_HOME"); !xdg.empty()) {
+    candidates.push_back(xdg + "/onnx/hub");
+  } else if (!home.empty()) {
+    candidates.push_back(home + "/.cache/onnx/hub");
+  }
+  for (const HubConfig& hub : config->hubs) {
+    if (hub.type == "hf" && hub.hf.hf_cache) candidates.push_back(*hub.hf.hf_cache);
+  }
+  candidates.push_back(HfHubCache(env));
+  // The MindSpore Hub client has no variable: its hub_dir is ~/.mscache unless set_hub_dir().
+  if (!home.empty()) candidates.push_back(home + "/.mscache");
+  std::vector<std::string> dirs;
+  for (const std::string& candidate : candidates) {
+    if (candidate.empty()) continue;
+    std::error_code ec;
+    std::string dir = std::filesystem::absolute(candidate, ec).lexically_normal().string();
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+    if (ec || std::find(dirs.begin(), dirs.end(), dir) != dirs.end()) continue;
+    dirs.push_back(dir);
+  }
+  config->import_dirs = dirs;
+}
+
+Status ApplyHfEnvironment(const EnvLookup& env, Config* config) {
+  auto get = [&](const char* name) { return EnvString(env, name); };
+  const std::string hf_home = HfHome(env);
   for (HubConfig& hub : config->hubs) {
     if (hub.type != "hf") continue;
     if (!hub.hf.endpoint) {
@@ -621,12 +686,7 @@ Status ApplyHfEnvironment(const EnvLookup& env, Config* config) {
       while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
       if (!token.empty()) hub.hf.token = token;
     }
-    if (!hub.hf.hf_cache) {
-      std::string dir = get("HF_HUB_CACHE");
-      if (dir.empty()) dir = get("HUGGINGFACE_HUB_CACHE");
-      if (dir.empty() && !hf_home.empty()) dir = hf_home + "/hub";
-      hub.hf.hf_cache = dir;
-    }
+    if (!hub.hf.hf_cache) hub.hf.hf_cache = HfHubCache(env);
   }
   return Status();
 }

@@ -2,6 +2,7 @@
 // search order, DIGITS_MODEL_STORE_URL applied, store lists resolved) and prints the effective
 // settings, or the first error with its file:line and key.
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <ostream>
 #include <sstream>
@@ -98,6 +99,18 @@ std::string LogTargetText(const Config& c) {
          file;
 }
 
+// The client caches a mount imports from (import_caches, import_dirs), one per line.
+std::string ImportText(const Config& c) {
+  if (!c.import_caches) return "off (import_caches = false)\n";
+  if (!c.import_dirs || c.import_dirs->empty()) return "on, but no folders to look in\n";
+  std::string out = "on, from the hubs' clients' caches:\n";
+  for (const std::string& dir : *c.import_dirs) {
+    std::error_code ec;
+    out += "  " + dir + (std::filesystem::is_directory(dir, ec) ? "" : "  (not there now)") + "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 int RunConfigCheck(const std::string& path, std::ostream& out, std::ostream& err) {
@@ -116,7 +129,8 @@ int RunConfigCheck(const std::string& path, std::ostream& out, std::ostream& err
       << "read_timeout  " << config->read_timeout_ms / 1000 << "s\n"
       << "verification  " << VerificationName(config->verification) << "\n"
       << "log_level     " << LevelName(config->log_level) << "\n"
-      << "log_target    " << LogTargetText(*config) << "\n";
+      << "log_target    " << LogTargetText(*config) << "\n"
+      << "import        " << ImportText(*config);
   const Config file_only = WithoutEnvironment(*config);
   for (const HubConfig& hub : config->hubs) PrintHub(*config, file_only, hub, out);
   return 0;

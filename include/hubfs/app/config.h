@@ -9,6 +9,8 @@
 //   verification = "strict"          # or "lazy"; also per hub
 //   cache_size = "50%"               # bytes ("20G", "512M", 1000000) or a share of the disk
 //   read_timeout = "10s"             # an uncached read fails when no data came for this long
+//   import_caches = true             # fill the cache from the hubs' own clients' caches
+//   import_dirs = ["/data/onnx/hub"] # instead of the clients' default caches (ApplyImportEnvironment)
 //   [[hub]]
 //   type = "onnx"  name = "onnx"  repo = "onnx/models:main"  raw_base = "…"  media_base = "…"
 //   verification = "lazy"
@@ -103,6 +105,11 @@ struct Config {
   SizeSpec cache_size{0, 50};
   int64_t read_timeout_ms = 10000;
   ArchiveConfig archives;
+  // Files in the hubs' own clients' caches whose sha256 a listed file has are copied into the
+  // cache instead of being downloaded (app/cache_importer.h). import_dirs unset: the clients'
+  // caches found from the environment (ApplyImportEnvironment).
+  bool import_caches = true;
+  std::optional<std::vector<std::string>> import_dirs;
   std::vector<HubConfig> hubs;
 };
 
@@ -128,6 +135,13 @@ Result<Config> LoadConfig(const std::string& path);
 // $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub or ~/.cache/huggingface/hub.
 using EnvLookup = std::function<const char*(const char*)>;
 Status ApplyHfEnvironment(const EnvLookup& env, Config* config);
+
+// Sets import_dirs, when the configuration left it unset, to the caches of the hubs' clients:
+// the ONNX hub's ($ONNX_HOME/hub, else $XDG_CACHE_HOME/onnx/hub, else ~/.cache/onnx/hub, as
+// onnx.hub decides), every hf hub's hf_cache and the Hugging Face cache of the environment
+// (as ApplyHfEnvironment finds it), and MindSpore Hub's ~/.mscache. Relative paths are made
+// absolute (the daemon works from "/"); duplicates are dropped.
+void ApplyImportEnvironment(const EnvLookup& env, Config* config);
 
 // The default cache folder: $XDG_CACHE_HOME/hubfs, else $HOME/.cache/hubfs.
 std::string DefaultCacheDir();
