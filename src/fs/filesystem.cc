@@ -420,7 +420,9 @@ std::string Filesystem::StatsText() const {
   in.open_files = fs.open_handles;
   std::lock_guard lock(errors_mu_);
   in.errors_by_kind = &errors_by_kind_;
-  return RenderStats(in);
+  std::string text = RenderStats(in);
+  if (options_.extra_stats) text += options_.extra_stats();
+  return text;
 }
 
 std::string Filesystem::ErrorsText() const {

@@ -49,6 +49,8 @@ struct FsOptions {
   std::string control_address;
   // The effective configuration (secrets masked), shown as /.hubfs/config.
   std::string config_text;
+  // More lines for /.hubfs/stats (Prometheus text) from the daemon's other parts; none if unset.
+  std::function<std::string()> extra_stats;
   uint32_t uid = 0;
   uint32_t gid = 0;
 };
@@ -175,6 +177,9 @@ class Filesystem {
   std::vector<HubStatus> HubStatuses() const;
   // Open files with remote content, one per cache key, by path.
   std::vector<OpenFileStatus> OpenFiles() const;
+  // The remote content of every file in the current tree, one per published sha256 (files
+  // without one are left out), for the import of the clients' caches (filesystem_remotes.cc).
+  std::vector<hubs::RemoteObject> PublishedObjects() const;
   // The newest `n` recorded errors (oldest first); `*total` (if given): errors since the mount.
   std::vector<RecordedError> RecentErrors(size_t n, uint64_t* total = nullptr) const;
 

@@ -1,0 +1,21 @@
+// Filesystem::PublishedObjects (declared in filesystem.h): what the current tree would download,
+// for the import of the hubs' clients' caches (app/cache_importer.h).
+#include <set>
+
+#include "hubfs/fs/filesystem.h"
+
+namespace hubfs::fs {
+
+std::vector<hubs::RemoteObject> Filesystem::PublishedObjects() const {
+  const std::shared_ptr<const Tree> tree = tree_.load();
+  std::vector<hubs::RemoteObject> out;
+  std::set<Digest> seen;
+  for (const Node& node : tree->nodes()) {
+    if (node.remote && node.remote->sha256 && seen.insert(*node.remote->sha256).second) {
+      out.push_back(*node.remote);
+    }
+  }
+  return out;
+}
+
+}  // namespace hubfs::fs
