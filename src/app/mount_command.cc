@@ -36,6 +36,7 @@
 #include "hubfs/net/git/git_mirror.h"
 #include "hubfs/net/curl_http_client.h"
 #include "cache_dir.h"
+#include "cache_importer.h"
 #include "control_socket.h"
 #include "daemon_status.h"
 #include "hub_factory.h"
@@ -129,6 +130,7 @@ struct Daemon {
   std::unique_ptr<net::CurlHttpClient> http;
   std::unique_ptr<HubTransport> transport;  // credentials and local caches over `http`
   std::unique_ptr<cache::Cache> cache;
+  ImportCounters import_counters;  // for /.hubfs/stats, even while nothing imports
   std::unique_ptr<fs::CachedDocumentSource> documents;
   std::unique_ptr<fs::RemoteSizes> sizes;
   std::vector<std::unique_ptr<net::GitRepository>> repositories;  // git-listed hubs' mirrors
@@ -136,6 +138,7 @@ struct Daemon {
   std::unique_ptr<fs::ReadEngine> engine;
   std::unique_ptr<fs::ArchiveViews> archives;
   std::unique_ptr<fs::Filesystem> filesystem;
+  std::unique_ptr<CacheImporter> importer;  // reads the filesystem's listings: stops before it
   std::unique_ptr<fuse::FuseMount> mount;
   std::atomic<bool> mounted{false};  // `mount` is set: the control thread may use it
   std::unique_ptr<ControlServer> control;
@@ -156,6 +159,9 @@ nlohmann::json RefreshNow(Daemon& d, const std::vector<std::string>& names, bool
     return reply;
   }
   d.mount->Invalidate(*result);
+  // New listings may name files the clients' caches hold.
+  const auto& changed = result->changes;
+  if (d.importer && (ask_servers || changed.added + changed.removed + changed.changed > 0)) d.importer->Schedule();
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   std::string hub_list;
   for (const auto& h : result->hubs) hub_list += (hub_list.empty() ? "" : ", ") + h;
@@ -236,12 +242,21 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   fs_options.gid = ::getgid();
   fs_options.control_address = d.control->address();
   fs_options.config_text = DescribeConfig(config);
+  fs_options.extra_stats = [&d] { return ImportStatsText(d.import_counters); };
   d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.engine, fs_options, d.sizes.get());
   if (config.archives.views) {
     d.archives = std::make_unique<fs::ArchiveViews>(*d.engine, config.archives.limits);
     d.filesystem->SetArchiveViews(d.archives.get());
   }
+  if (config.import_caches && config.import_dirs && !config.import_dirs->empty()) {
+    std::string dirs;
+    for (const std::string& dir : *config.import_dirs) dirs += (dirs.empty() ? "" : ", ") + dir;
+    HUBFS_LOG_INFO("import: files of the hubs' clients' caches are imported from {}", dirs);
+    d.importer = std::make_unique<CacheImporter>(
+        *d.cache, *config.import_dirs, [&d] { return d.filesystem->PublishedObjects(); }, d.import_counters);
+  }
   d.filesystem->Load();
+  if (d.importer) d.importer->Schedule();  // in the background: the mount does not wait
   fuse::MountOptions mount_options;
   mount_options.mountpoint = mountpoint;
   mount_options.fuse_options = args.fuse_options;
@@ -252,6 +267,7 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   d.invalidator = std::make_unique<Invalidator>([&d](const fs::RefreshResult& r) { d.mount->Invalidate(r); });
   d.filesystem->SetChangeListener([&d](const fs::RefreshResult& r) {
     if (d.invalidator) d.invalidator->Post(r);
+    if (d.importer) d.importer->Schedule();  // a repository looked up for the first time
   });
   d.mounted = true;
   // Listings older than metadata_ttl are revalidated (and changes shown) while mounted, not
