@@ -103,7 +103,7 @@ std::string LogTargetText(const Config& c) {
 std::string ImportText(const Config& c) {
   if (!c.import_caches) return "off (import_caches = false)\n";
   if (!c.import_dirs || c.import_dirs->empty()) return "on, but no folders to look in\n";
-  std::string out = "on, from the hubs' clients' caches:\n";
+  std::string out = "on, looking in:\n";
   for (const std::string& dir : *c.import_dirs) {
     std::error_code ec;
     out += "  " + dir + (std::filesystem::is_directory(dir, ec) ? "" : "  (not there now)") + "\n";
