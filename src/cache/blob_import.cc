@@ -124,7 +124,12 @@ Result<ImportOutcome> ImportBlob(Cache& cache, const BlobSpec& spec, const std::
   const std::string key = BlobKeyForDigest(*spec.sha256);
   ImportOutcome outcome;
   HUBFS_ASSIGN_OR_RETURN(auto existing, cache.GetBlob(key));
-  if (existing && existing->size == spec.size) {
+  if (existing && existing->size != spec.size) {
+    // Opening it with another size would start it over under its readers: leave it to them.
+    return Status::FailedPrecondition(key + " is recorded with " + std::to_string(existing->size) +
+                                      " bytes, not " + std::to_string(spec.size));
+  }
+  if (existing) {
     if (existing->state == BlobState::kVerified && existing->cached_bytes == spec.size) {
       outcome.already_verified = true;
       return outcome;
@@ -143,7 +148,7 @@ Result<ImportOutcome> ImportBlob(Cache& cache, const BlobSpec& spec, const std::
                                       std::to_string(spec.size));
   }
   // Room without evicting: checked before reading anything (Reserve checks again per block).
-  const uint64_t cached = existing && existing->size == spec.size ? existing->cached_bytes : 0;
+  const uint64_t cached = existing ? existing->cached_bytes : 0;
   const uint64_t needed = spec.size - std::min(cached, spec.size);
   const CacheUsage usage = cache.Usage();
   const uint64_t taken = usage.used_bytes + usage.reserved_bytes;

@@ -20,7 +20,8 @@
 // - The cache limit is respected without evicting anything: an import that does not fit in the
 //   room left is refused before it starts (kResourceExhausted); one that stops fitting midway
 //   stops there, leaving correct blocks that a later read completes.
-// - Poisoned blobs are left alone (kFailedPrecondition).
+// - Poisoned blobs, and blobs recorded with another size (readers opened them so), are left
+//   alone (kFailedPrecondition).
 //
 // Thread-safety: any thread; several imports may run at once (the block locks serialise them).
 #pragma once

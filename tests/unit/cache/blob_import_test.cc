@@ -228,6 +228,19 @@ TEST_F(BlobImportTest, LeavesPoisonedBlobsAlone) {
   EXPECT_EQ(RecordOf(data)->state, BlobState::kPoisoned);
 }
 
+TEST_F(BlobImportTest, LeavesABlobRecordedWithAnotherSizeAlone) {
+  const std::string data = test::Bytes(3000, 11);
+  BlobSpec other = SpecFor(data);
+  other.size = 4000;  // what a reader opened it with (a size the server claimed)
+  ASSERT_TRUE(cache_->OpenBlob(BlobKeyForDigest(*other.sha256), other).ok());
+  auto outcome = ImportBlob(*cache_, SpecFor(data), Source("f", data));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().code(), Code::kFailedPrecondition) << outcome.error().ToString();
+  auto record = RecordOf(data);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->size, 4000u);
+}
+
 TEST_F(BlobImportTest, CancelStopsWithoutMarkingVerified) {
   const std::string data = test::Bytes(5 * kMiB, 10);
   int polls = 0;
