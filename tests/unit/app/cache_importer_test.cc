@@ -102,7 +102,7 @@ TEST_F(CacheImporterTest, DestroyingStopsAPassAndJoins) {
   {
     CacheImporter importer(*cache_, {tmp_.Sub("c")}, [&] {
       asked = true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the destructor starts meanwhile
+      std::this_thread::sleep_for(std::chrono::seconds(1));  // the destructor starts meanwhile
       return wanted;
     }, counters_);
     importer.Schedule();
