@@ -11,7 +11,10 @@ std::vector<hubs::RemoteObject> Filesystem::PublishedObjects() const {
   std::vector<hubs::RemoteObject> out;
   std::set<Digest> seen;
   for (const Node& node : tree->nodes()) {
-    if (node.remote && node.remote->sha256 && seen.insert(*node.remote->sha256).second) {
+    // file:// content (an HF hub reading its local HF cache) is on this disk already and is
+    // copied in when read; importing all of it up front would duplicate a whole HF cache.
+    if (node.remote && node.remote->sha256 && node.remote->url.rfind("file://", 0) != 0 &&
+        seen.insert(*node.remote->sha256).second) {
       out.push_back(*node.remote);
     }
   }
