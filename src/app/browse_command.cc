@@ -49,24 +49,45 @@ int Browse(const std::string& cmd, const BrowseArgs& args, ModelFilter filter, s
   }
   OpenCaches caches;  // outlives the readers
   HubReaders readers;
-  if (Status s = OpenHubReaders(*config, &caches, &readers); !s.ok()) {
+  std::string cache_note;
+  if (Status s = OpenHubReaders(&*config, &caches, &readers, &cache_note); !s.ok()) {
     err << cmd << ": " << s.message() << "\n";
     return kFailed;
   }
+  if (!cache_note.empty()) err << cmd << ": note: " << cache_note << "\n";
   filter.path = path;
   std::vector<ModelSummary> shown;
   bool failed = false;
   for (const HubConfig* hub : selected) {
-    HubModels listed = ListHub(*config, *hub, readers, cmd, err);
-    failed = failed || !listed.listed || !listed.summaries.failures.empty();
-    if (!listed.listed) continue;
-    if (!path.empty() && !PathExists(listed.listing, SplitPath(path))) {
-      err << cmd << ": " << hub->name << "/" << path << ": no such folder or file in hub '" << hub->name << "'\n";
-      return kUsage;
+    BrowsedHub browsed(*config, *hub, readers, cmd, err);
+    const HubModels* listed = &browsed.List();
+    if (listed->listed && !path.empty()) {
+      // A name the listing lacks may still open (a Hugging Face repository nobody configured).
+      auto revealed = browsed.Reveal(SplitPath(path));
+      listed = &browsed.models();
+      if (!revealed) {
+        err << cmd << ": hub " << hub->name << ": " << revealed.error().message() << "\n";
+        return kFailed;
+      }
+      if (listed->listed && !*revealed) {
+        err << cmd << ": " << hub->name << "/" << path << ": no such folder or file in hub '" << hub->name << "'\n";
+        return kUsage;
+      }
     }
-    std::vector<ModelSummary> selected_models = Select(filter, listed.summaries.models);
-    AddLearnedSizes(listed.listing, *readers.cache, &selected_models);
-    for (ModelSummary& m : selected_models) shown.push_back(std::move(m));
+    failed = failed || !listed->listed || !listed->summaries.failures.empty();
+    if (!listed->listed) continue;
+    std::vector<ModelSummary> selected_models = Select(filter, listed->summaries.models);
+    AddLearnedSizes(listed->listing, *readers.cache, &selected_models);
+    for (ModelSummary& m : selected_models) {
+      if (std::string note = GatedNote(*hub, m); !note.empty()) err << cmd << ": " << note << "\n";
+      shown.push_back(std::move(m));
+    }
+    if (hub->type == "hf" && !hub_name.empty() && path.empty() && listed->summaries.models.empty() &&
+        listed->summaries.failures.empty()) {
+      // `hubfs ls hf` and nothing: the Hub has far too many repositories to list them all.
+      err << cmd << ": note: hub " << hub->name << " lists the repositories of its repos = [...] only; name "
+          << "another one: hubfs ls " << hub->name << "/ORG/NAME\n";
+    }
   }
   out << (args.json ? FormatJson(shown) : FormatTable(shown));
   return failed ? kFailed : kOk;

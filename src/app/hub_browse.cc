@@ -6,8 +6,9 @@
 #include <filesystem>
 #include <ostream>
 
-#include "hub_factory.h"
+#include "browse_cache.h"
 #include "hubfs/fs/remote_sizes.h"
+#include "hubfs/hubs/hf/hf_hub.h"
 
 namespace hubfs::app {
 namespace {
@@ -56,62 +57,104 @@ const HubConfig* FindHubConfig(const Config& config, const std::string& name) {
   return nullptr;
 }
 
-Status OpenHubReaders(const Config& config, OpenCaches* caches, HubReaders* r) {
-  std::error_code ec;
-  // As hubfs mount names it (user.hubfs.cache_dir), so that a mount's file and a hub path of
-  // the same cache share one open Cache.
-  const std::string dir = std::filesystem::absolute(config.cache_dir, ec).lexically_normal();
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::InvalidArgument("cannot create the cache folder " + dir + ": " + ec.message());
+Status OpenHubReaders(Config* config, OpenCaches* caches, HubReaders* r, std::string* note) {
+  // Absolute and normalised, as hubfs mount names it (user.hubfs.cache_dir), so that a mount's
+  // file and a hub path of the same cache share one open Cache.
+  HUBFS_ASSIGN_OR_RETURN(config->cache_dir, BrowseCacheDir(config->cache_dir, note));
+  const std::string& dir = config->cache_dir;
   net::CurlHttpClient::Options http_options;
   http_options.stall_timeout = std::max(std::chrono::seconds(1), std::chrono::duration_cast<std::chrono::seconds>(
-                                                                     std::chrono::milliseconds(config.read_timeout_ms)));
+                                                                     std::chrono::milliseconds(config->read_timeout_ms)));
   r->http = std::make_unique<net::CurlHttpClient>(http_options);
+  r->transport = std::make_unique<HubTransport>(*config, *r->http);
   auto& cache = (*caches)[dir];
   if (!cache) {
     cache::CacheOptions cache_options;
-    cache_options.size_limit = ResolveCacheSize(config.cache_size, dir);
+    cache_options.size_limit = ResolveCacheSize(config->cache_size, dir);
     auto opened = cache::Cache::Open(dir, cache_options);
     if (!opened) return opened.error().WithContext("opening the cache " + dir);
     cache = std::move(opened).value();
   }
   r->cache = cache.get();
-  r->cached = std::make_unique<fs::CachedDocumentSource>(*r->http, *r->cache, config.metadata_ttl);
+  r->cached = std::make_unique<fs::CachedDocumentSource>(r->transport->client(), *r->cache, config->metadata_ttl);
   r->documents = std::make_unique<NotingDocumentSource>(*r->cached);
   return Status();
 }
 
-HubModels ListHub(const Config& config, const HubConfig& hub, HubReaders& r, const std::string& cmd,
-                  std::ostream& err) {
-  HubModels out;
-  auto mirror = OpenHubMirror(config, hub);
+BrowsedHub::BrowsedHub(const Config& config, const HubConfig& hub, HubReaders& readers, std::string cmd,
+                       std::ostream& err)
+    : config_(config), hub_(hub), readers_(readers), cmd_(std::move(cmd)), err_(err) {
+  auto mirror = OpenHubMirror(config_, hub_);
   if (!mirror) {
-    err << cmd << ": " << mirror.error().message() << "\n";
-    return out;
+    open_error_ = mirror.error();
+    return;
   }
-  std::unique_ptr<NotingGitRepository> git;
-  if (*mirror) git = std::make_unique<NotingGitRepository>(std::move(*mirror));
-  auto adapter = MakeHub(config, hub, *r.documents, git.get());
-  auto listing = adapter->List(hubs::ListOptions{});
-  std::vector<StaleNote> notes = r.documents->TakeNotes();
-  if (git) {
-    for (StaleNote& n : git->TakeNotes()) notes.push_back(std::move(n));
+  if (*mirror) git_ = std::make_unique<NotingGitRepository>(std::move(*mirror));
+  adapter_ = MakeHub(config_, hub_, *readers_.documents, git_.get());
+}
+
+void BrowsedHub::Say(const std::string& line) {
+  if (said_.insert(line).second) err_ << cmd_ << ": " << line << "\n";
+}
+
+const HubModels& BrowsedHub::List() {
+  models_ = HubModels{};
+  if (!adapter_) {
+    Say(open_error_.message());
+    return models_;
+  }
+  auto listing = adapter_->List(hubs::ListOptions{});
+  std::vector<StaleNote> notes = readers_.documents->TakeNotes();
+  if (git_) {
+    for (StaleNote& n : git_->TakeNotes()) notes.push_back(std::move(n));
   }
   for (const StaleNote& n : notes) {
-    err << cmd << ": note: hub " << hub.name << ": using the copy of " << n.what << " fetched "
-        << LocalTime(n.fetched_at) << ", which may be stale: " << n.reason << "\n";
+    Say("note: hub " + hub_.name + ": using the copy of " + n.what + " fetched " + LocalTime(n.fetched_at) +
+        ", which may be stale: " + n.reason);
   }
   if (!listing) {
-    err << cmd << ": hub " << hub.name << ": " << listing.error().message() << " (nothing usable is cached)\n";
-    return out;
+    Say("hub " + hub_.name + ": " + listing.error().message() + " (nothing usable is cached)");
+    return models_;
   }
-  out.listed = true;
-  out.listing = std::move(listing).value();
-  out.summaries = SummarizeListing(hub.type, hub.name, out.listing);
-  for (const std::string& f : out.summaries.failures) {
-    err << cmd << ": hub " << hub.name << ": " << f << " (nothing usable is cached)\n";
+  models_.listed = true;
+  models_.listing = std::move(listing).value();
+  // Hugging Face: tags, library and gating come from the repo info HfHub read (or an earlier
+  // command or a mount did), as the metadata cache holds it; never a request of its own.
+  std::string endpoint = hub_.hf.endpoint.value_or(hubs::hf::HfHubOptions{}.endpoint);
+  while (!endpoint.empty() && endpoint.back() == '/') endpoint.pop_back();
+  cache::Cache& cache = *readers_.cache;
+  auto repo_info = [&cache, &endpoint](const hubs::hf::RepoRef& repo) -> std::optional<std::string> {
+    auto doc = cache.GetDoc(hubs::hf::RepoInfoUrl(endpoint, repo));
+    if (!doc || !*doc) return std::nullopt;
+    return (*doc)->body;
+  };
+  models_.summaries = SummarizeListing(hub_.type, hub_.name, models_.listing, repo_info);
+  for (const std::string& f : models_.summaries.failures) {
+    Say("hub " + hub_.name + ": " + f + " (nothing usable is cached)");
   }
-  return out;
+  return models_;
+}
+
+Result<bool> BrowsedHub::Reveal(const std::vector<std::string>& parts) {
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (!models_.listed) return false;
+    const std::vector<std::string> prefix(parts.begin(), parts.begin() + static_cast<long>(i) + 1);
+    if (PathExists(models_.listing, prefix)) continue;
+    // For a repository, the requests a mount's lookup of the same name would make.
+    HUBFS_ASSIGN_OR_RETURN(bool learned,
+                           adapter_->Discover(std::vector<std::string>(prefix.begin(), prefix.end() - 1), parts[i]));
+    if (!learned) return false;
+    List();
+    if (!models_.listed || !PathExists(models_.listing, prefix)) return false;
+  }
+  return true;
+}
+
+std::string GatedNote(const HubConfig& hub, const ModelSummary& model) {
+  if (!model.gated || hub.type != "hf" || hub.hf.token) return "";
+  return "note: hub " + hub.name + ": " + model.name +
+         " is gated: reading its files needs a token with access (set token = \"...\" in the hub's [[hub]] "
+         "table, HF_TOKEN, or the token file in HF_HOME)";
 }
 
 std::optional<uint64_t> LearnedSize(cache::Cache& cache, const std::string& url) {

@@ -9,6 +9,7 @@
 #include <iosfwd>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include "hubfs/fs/document_cache.h"
 #include "hubfs/hubs/hub.h"
 #include "hubfs/net/curl_http_client.h"
+#include "hub_factory.h"
 #include "model_summary.h"
 #include "pin.h"
 #include "stale_notes.h"
@@ -32,19 +34,23 @@ std::string HubNames(const Config& config);
 // The configured hub named `name`, or nullptr.
 const HubConfig* FindHubConfig(const Config& config, const std::string& name);
 
-// What a browse command reads: the cache, the documents through it, and the hubs' mirrors.
+// What a browse command reads: the cache, the documents through it, and the hubs' mirrors. The
+// HTTP client is wrapped as a mount wraps it (HubTransport: each hub's token for its origin only,
+// file:// below the local Hugging Face caches).
 struct HubReaders {
   net::CurlGlobal curl_global;
   std::unique_ptr<net::CurlHttpClient> http;
+  std::unique_ptr<HubTransport> transport;
   cache::Cache* cache = nullptr;  // owned by the OpenCaches given to OpenHubReaders
   std::unique_ptr<fs::CachedDocumentSource> cached;
   std::unique_ptr<NotingDocumentSource> documents;
 };
 
-// Creates cache_dir when missing and opens the cache in `caches` (keyed by the absolute,
-// normalised folder, as a mount names it, so that a process opens one folder once); `caches`
-// must outlive `readers`.
-Status OpenHubReaders(const Config& config, OpenCaches* caches, HubReaders* readers);
+// Opens the cache folder BrowseCacheDir picks in `caches` (keyed by the absolute, normalised
+// folder, as a mount names it, so that a process opens one folder once) and sets
+// `config->cache_dir` to it (git mirrors live below it too); `*note` says when it is not the
+// configured one. `caches` must outlive `readers`.
+Status OpenHubReaders(Config* config, OpenCaches* caches, HubReaders* readers, std::string* note);
 
 struct HubModels {
   bool listed = false;
@@ -52,10 +58,43 @@ struct HubModels {
   Summaries summaries;
 };
 
-// Lists one hub and summarises its models; problems and stale notes go to `err`, each line
-// starting with `cmd` ("hubfs ls").
-HubModels ListHub(const Config& config, const HubConfig& hub, HubReaders& readers, const std::string& cmd,
-                  std::ostream& err);
+// One hub read without a mount. The adapter is kept, so that names of an open namespace (Hugging
+// Face repositories that are not configured) can be discovered as a mount's lookup discovers
+// them (Hub::Discover), and the hub listed again with them.
+class BrowsedHub {
+ public:
+  // `config`, `hub` and `readers` must outlive the object. Problems and notes go to `err`, each
+  // line starting with `cmd` ("hubfs ls"), each said once.
+  BrowsedHub(const Config& config, const HubConfig& hub, HubReaders& readers, std::string cmd, std::ostream& err);
+
+  // Lists the hub (again) and summarises its models.
+  const HubModels& List();
+  // The last List's result.
+  const HubModels& models() const { return models_; }
+  // Makes `parts` (below the hub's folder) part of the listing when the hub can learn it: each
+  // component the listing lacks is asked with Hub::Discover, and the hub is listed again after
+  // each name it learned. Call after List. Returns whether `parts` is listed now; an error when
+  // the hub could not tell (it refused access, or its server failed and nothing is cached).
+  Result<bool> Reveal(const std::vector<std::string>& parts);
+
+ private:
+  void Say(const std::string& line);
+
+  const Config& config_;
+  const HubConfig& hub_;
+  HubReaders& readers_;
+  std::string cmd_;
+  std::ostream& err_;
+  Status open_error_;
+  std::unique_ptr<NotingGitRepository> git_;
+  std::unique_ptr<hubs::Hub> adapter_;
+  std::set<std::string> said_;
+  HubModels models_;
+};
+
+// "hub hf: org/name is gated: ..." when reading `model`'s files needs a token that `hub` does
+// not have; "" otherwise.
+std::string GatedNote(const HubConfig& hub, const ModelSummary& model);
 
 // The size the cache learned for `url` (a "size <URL>" record a mount or an earlier command
 // wrote after a HEAD), of any age, or nullopt. Never asks the server.

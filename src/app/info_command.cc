@@ -15,6 +15,7 @@
 #include "hubfs/app/commands.h"
 #include "hubfs/app/config.h"
 #include "hubfs/core/logging.h"
+#include "model_filter.h"
 #include "mount_of.h"
 #include "path_info.h"
 
@@ -23,7 +24,7 @@ namespace {
 
 constexpr int kFailed = 1, kUsage = 2;
 
-// Hub paths: the configuration, the cache and each hub's listing, loaded on first use.
+// Hub paths: the configuration, the cache and each hub, loaded on first use.
 class HubPaths {
  public:
   HubPaths(const std::string& config_path, OpenCaches* caches, std::ostream& err)
@@ -39,21 +40,25 @@ class HubPaths {
     return *config_;
   }
 
-  // The listing of `hub` (problems and stale notes printed once), or nullptr.
-  const hubs::Listing* Listing(const HubConfig& hub) {
-    auto [it, fresh] = listings_.try_emplace(hub.name);
-    if (!fresh) return it->second ? &*it->second : nullptr;
+  // `hub` listed (problems and stale notes printed once), or nullptr when the readers cannot be
+  // opened. The hub keeps what it discovers for later paths.
+  BrowsedHub* Hub(const HubConfig& hub) {
+    auto [it, fresh] = hubs_.try_emplace(hub.name);
+    if (!fresh) return it->second.get();
     if (!readers_) {
       readers_ = std::make_unique<HubReaders>();
-      if (Status s = OpenHubReaders(*config(), caches_, readers_.get()); !s.ok()) {
+      std::string note;
+      if (Status s = OpenHubReaders(&**config_, caches_, readers_.get(), &note); !s.ok()) {
         err_ << "hubfs info: " << s.message() << "\n";
         readers_failed_ = true;
+      } else if (!note.empty()) {
+        err_ << "hubfs info: note: " << note << "; what is cached is of that folder\n";
       }
     }
     if (readers_failed_) return nullptr;
-    HubModels listed = ListHub(*config(), hub, *readers_, "hubfs info", err_);
-    if (listed.listed) it->second = std::move(listed.listing);
-    return it->second ? &*it->second : nullptr;
+    it->second = std::make_unique<BrowsedHub>(**config_, hub, *readers_, "hubfs info", err_);
+    it->second->List();
+    return it->second.get();
   }
 
   cache::Cache& cache() { return *readers_->cache; }
@@ -65,7 +70,7 @@ class HubPaths {
   std::optional<Result<Config>> config_;
   std::unique_ptr<HubReaders> readers_;
   bool readers_failed_ = false;
-  std::map<std::string, std::optional<hubs::Listing>> listings_;
+  std::map<std::string, std::unique_ptr<BrowsedHub>> hubs_;
 };
 
 struct Shown {
@@ -92,10 +97,25 @@ Shown ShowHubPath(const std::string& path, const Status& not_mounted, HubPaths& 
         << "\n";
     return {kUsage, std::nullopt};
   }
-  const hubs::Listing* listing = hubs.Listing(*hub);
-  if (!listing) return {kFailed, std::nullopt};  // the reason is printed
-  auto info = GetHubPathInfo(path, hub->name, config->source, std::vector<std::string>(parts.begin() + 1, parts.end()),
-                             *listing, hubs.cache());
+  BrowsedHub* browsed = hubs.Hub(*hub);
+  if (!browsed || !browsed->models().listed) return {kFailed, std::nullopt};  // the reason is printed
+  const std::vector<std::string> below(parts.begin() + 1, parts.end());
+  // A name the listing lacks may still open, as in a mount (a Hugging Face repository nobody
+  // configured): GetHubPathInfo then says whether it is there.
+  if (auto revealed = browsed->Reveal(below); !revealed) {
+    err << "hubfs info: " << path << ": " << revealed.error().message() << "\n";
+    return {kFailed, std::nullopt};
+  }
+  const HubModels& listed = browsed->models();
+  if (!listed.listed) return {kFailed, std::nullopt};
+  auto info = GetHubPathInfo(path, hub->name, config->source, below, listed.listing, hubs.cache());
+  if (info) {
+    ModelFilter in_path;
+    for (const std::string& part : below) in_path.path += (in_path.path.empty() ? "" : "/") + part;
+    for (const ModelSummary& m : Select(in_path, listed.summaries.models)) {
+      if (std::string note = GatedNote(*hub, m); !note.empty()) err << "hubfs info: " << note << "\n";
+    }
+  }
   if (!info) {
     err << "hubfs info: " << info.error().message() << "\n";
     return {info.error().IsNotFound() ? kUsage : kFailed, std::nullopt};

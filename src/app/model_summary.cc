@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hf_summary.h"
 #include "hubfs/hubs/mindspore/mindspore_markdown.h"
 
 namespace hubfs::app {
@@ -198,7 +199,9 @@ void AddFolderSizes(const hubs::Listing& listing,
   }
 }
 
-Summaries SummarizeListing(std::string_view hub_type, const std::string& hub_name, const hubs::Listing& listing) {
+Summaries SummarizeListing(std::string_view hub_type, const std::string& hub_name, const hubs::Listing& listing,
+                           const RepoInfoOf& repo_info) {
+  if (hub_type == "hf") return SummarizeHf(hub_name, listing, repo_info);
   if (hub_type == "digits") return SummarizeDigits(hub_name, listing);
   if (hub_type == "mindspore") return SummarizeMindSpore(hub_name, listing);
   return SummarizeOnnx(hub_name, listing);

@@ -10,6 +10,7 @@
 //   mindspore  <version>/<model>/<model>.md front matter: name = model-name, version =
 //              model-version, tags = module-type, backbone-name, train-dataset; framework
 //              "mindspore"; size unknown
+//   hf         one line per repository folder: see hf_summary.h
 //
 // Folders whose document is missing or unusable are not models and are left out; a DIGITS store
 // that could not be listed (its ERROR.txt) is reported in `failures`.
@@ -22,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hubfs/hubs/hf/hf_api.h"
 #include "hubfs/hubs/hub.h"
 
 namespace hubfs::app {
@@ -35,6 +37,10 @@ struct ModelSummary {
   std::string framework;     // lower-case; "" when unknown
   std::vector<std::string> tags;
   std::optional<uint64_t> size;  // bytes of the model file, when the hub publishes it
+  // Hugging Face repositories: how many files the folder lists (size is their total), and
+  // whether downloads need a token (gated). nullopt/false for other hubs.
+  std::optional<uint64_t> files;
+  bool gated = false;
 };
 
 struct Summaries {
@@ -42,8 +48,13 @@ struct Summaries {
   std::vector<std::string> failures;  // "<folder>: <why>" for parts that could not be listed
 };
 
-// `hub_type` is the configuration's type ("onnx", "digits", "mindspore").
-Summaries SummarizeListing(std::string_view hub_type, const std::string& hub_name, const hubs::Listing& listing);
+// The body of a Hugging Face repository's repo-info document, when one is known.
+using RepoInfoOf = std::function<std::optional<std::string>(const hubs::hf::RepoRef&)>;
+
+// `hub_type` is the configuration's type ("onnx", "digits", "mindspore", "hf"). `repo_info` is
+// used for "hf" hubs only, and may be empty.
+Summaries SummarizeListing(std::string_view hub_type, const std::string& hub_name, const hubs::Listing& listing,
+                           const RepoInfoOf& repo_info = {});
 
 // For each model without a size, sets it to the total size of the remote files below its folder
 // when `size_of` knows every one (DIGITS and MindSpore publish no sizes; a mount learns them).

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "hubfs/hubs/hf/hf_api.h"
+
 namespace hubfs::app {
 namespace {
 
@@ -15,8 +17,10 @@ std::array<std::string, 6> Columns(const ModelSummary& m) {
   for (const std::string& t : m.tags) tags += (tags.empty() ? "" : ",") + t;
   std::string version = m.version;
   if (!m.opsets.empty()) version = "opset " + version;
-  return {m.hub + "/" + m.path, OrDash(m.name), OrDash(version), OrDash(m.framework), OrDash(tags),
-          m.size ? HumanSize(*m.size) : "-"};
+  if (hubs::hf::IsCommitId(version)) version.resize(7);
+  std::string size = m.size ? HumanSize(*m.size) : "-";
+  if (m.files) size += " (" + std::to_string(*m.files) + (*m.files == 1 ? " file)" : " files)");
+  return {m.hub + "/" + m.path, OrDash(m.name), OrDash(version), OrDash(m.framework), OrDash(tags), size};
 }
 
 }  // namespace
@@ -62,6 +66,10 @@ std::string FormatJson(const std::vector<ModelSummary>& models) {
                      {"tags", m.tags},         {"size", nullptr}};
     if (m.size) o["size"] = *m.size;
     if (!m.opsets.empty()) o["opsets"] = m.opsets;
+    if (m.files) {
+      o["files"] = *m.files;
+      o["gated"] = m.gated;
+    }
     array.push_back(std::move(o));
   }
   // Names come from untrusted documents: invalid UTF-8 is replaced, never a crash.
