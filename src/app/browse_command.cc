@@ -10,7 +10,6 @@
 #include "hub_browse.h"
 #include "hubfs/app/commands.h"
 #include "hubfs/app/config.h"
-#include "hubfs/core/logging.h"
 #include "model_filter.h"
 #include "model_table.h"
 
@@ -22,9 +21,8 @@ constexpr int kOk = 0, kFailed = 1, kUsage = 2;
 
 // Shared by ls and search: `target` is "" (every hub) or HUB[/PATH].
 int Browse(const std::string& cmd, const BrowseArgs& args, ModelFilter filter, std::ostream& out, std::ostream& err) {
-  // Hubs log every skipped index entry; a listing command shows only errors (stale copies and
-  // failures are reported below, once per hub).
-  log::SetLevel(log::Level::kError);
+  // Stale copies and failures are reported below, once per hub.
+  QuietHubLogs();
   auto config = LoadConfig(args.config_path);
   if (!config) {
     err << cmd << ": " << config.error().message() << "\n";
@@ -59,7 +57,7 @@ int Browse(const std::string& cmd, const BrowseArgs& args, ModelFilter filter, s
   std::vector<ModelSummary> shown;
   bool failed = false;
   for (const HubConfig* hub : selected) {
-    BrowsedHub browsed(*config, *hub, readers, cmd, err);
+    BrowsedHub browsed(*config, *hub, readers, cmd, err, /*say_failures=*/true);
     const HubModels* listed = &browsed.List();
     if (listed->listed && !path.empty()) {
       // A name the listing lacks may still open (a Hugging Face repository nobody configured).

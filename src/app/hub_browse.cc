@@ -7,6 +7,7 @@
 #include <ostream>
 
 #include "browse_cache.h"
+#include "hubfs/core/logging.h"
 #include "hubfs/fs/remote_sizes.h"
 #include "hubfs/hubs/hf/hf_hub.h"
 
@@ -24,6 +25,11 @@ std::string LocalTime(int64_t seconds) {
 }
 
 }  // namespace
+
+void QuietHubLogs() {
+  log::SetLevel(log::Level::kError);
+  (void)log::LogToFile("/dev/null");  // stays on stderr, errors only, when it cannot be opened
+}
 
 std::vector<std::string> SplitPath(const std::string& path) {
   std::vector<std::string> parts;
@@ -82,8 +88,8 @@ Status OpenHubReaders(Config* config, OpenCaches* caches, HubReaders* r, std::st
 }
 
 BrowsedHub::BrowsedHub(const Config& config, const HubConfig& hub, HubReaders& readers, std::string cmd,
-                       std::ostream& err)
-    : config_(config), hub_(hub), readers_(readers), cmd_(std::move(cmd)), err_(err) {
+                       std::ostream& err, bool say_failures)
+    : config_(config), hub_(hub), readers_(readers), cmd_(std::move(cmd)), err_(err), say_failures_(say_failures) {
   auto mirror = OpenHubMirror(config_, hub_);
   if (!mirror) {
     open_error_ = mirror.error();
@@ -108,9 +114,15 @@ const HubModels& BrowsedHub::List() {
   if (git_) {
     for (StaleNote& n : git_->TakeNotes()) notes.push_back(std::move(n));
   }
-  for (const StaleNote& n : notes) {
-    Say("note: hub " + hub_.name + ": using the copy of " + n.what + " fetched " + LocalTime(n.fetched_at) +
-        ", which may be stale: " + n.reason);
+  if (notes.size() == 1) {
+    Say("note: hub " + hub_.name + ": using the copy of " + notes[0].what + " fetched " +
+        LocalTime(notes[0].fetched_at) + ", which may be stale: " + notes[0].reason);
+  } else if (notes.size() > 1) {
+    // A Hugging Face hub reads two documents per repository: one line for all of them.
+    int64_t oldest = notes[0].fetched_at;
+    for (const StaleNote& n : notes) oldest = std::min(oldest, n.fetched_at);
+    Say("note: hub " + hub_.name + ": using the copies of " + std::to_string(notes.size()) +
+        " documents (the oldest fetched " + LocalTime(oldest) + "), which may be stale: " + notes[0].reason);
   }
   if (!listing) {
     Say("hub " + hub_.name + ": " + listing.error().message() + " (nothing usable is cached)");
@@ -130,7 +142,7 @@ const HubModels& BrowsedHub::List() {
   };
   models_.summaries = SummarizeListing(hub_.type, hub_.name, models_.listing, repo_info);
   for (const std::string& f : models_.summaries.failures) {
-    Say("hub " + hub_.name + ": " + f + " (nothing usable is cached)");
+    if (say_failures_) Say("hub " + hub_.name + ": " + f + " (nothing usable is cached)");
   }
   return models_;
 }
@@ -148,6 +160,24 @@ Result<bool> BrowsedHub::Reveal(const std::vector<std::string>& parts) {
     if (!models_.listed || !PathExists(models_.listing, prefix)) return false;
   }
   return true;
+}
+
+std::optional<std::string> FailureAbove(const hubs::Listing& listing, const std::vector<std::string>& parts) {
+  for (const hubs::Entry& e : listing.entries) {
+    if (e.kind != hubs::EntryKind::kFile || e.remote || e.path.empty() || e.path.back() != "ERROR.txt" ||
+        e.path.size() - 1 > parts.size() || !std::equal(e.path.begin(), e.path.end() - 1, parts.begin())) {
+      continue;
+    }
+    std::string why;  // one line: runs of white space as one space
+    for (char c : e.content) {
+      const bool space = c == '\n' || c == ' ' || c == '\t';
+      if (!space) why.push_back(c);
+      else if (!why.empty() && why.back() != ' ') why.push_back(' ');
+    }
+    while (!why.empty() && why.back() == ' ') why.pop_back();
+    return why;
+  }
+  return std::nullopt;
 }
 
 std::string GatedNote(const HubConfig& hub, const ModelSummary& model) {

@@ -25,6 +25,11 @@
 
 namespace hubfs::app {
 
+// Hubs log for a mount's log (skipped index entries, repositories that cannot be listed); the
+// commands that read hubs without a mount report every problem themselves, once, on stderr, so
+// they send the log nowhere. Call before any hub is made.
+void QuietHubLogs();
+
 // "a/b//c/" -> {"a", "b", "c"}.
 std::vector<std::string> SplitPath(const std::string& path);
 // True when `parts` names an entry of the listing or a folder implied by one.
@@ -64,8 +69,11 @@ struct HubModels {
 class BrowsedHub {
  public:
   // `config`, `hub` and `readers` must outlive the object. Problems and notes go to `err`, each
-  // line starting with `cmd` ("hubfs ls"), each said once.
-  BrowsedHub(const Config& config, const HubConfig& hub, HubReaders& readers, std::string cmd, std::ostream& err);
+  // line starting with `cmd` ("hubfs ls"), each said once. Parts of the hub that could not be
+  // listed (Summaries::failures) are said only with `say_failures`; FailureAbove finds the one
+  // that concerns a path.
+  BrowsedHub(const Config& config, const HubConfig& hub, HubReaders& readers, std::string cmd, std::ostream& err,
+             bool say_failures);
 
   // Lists the hub (again) and summarises its models.
   const HubModels& List();
@@ -88,9 +96,15 @@ class BrowsedHub {
   Status open_error_;
   std::unique_ptr<NotingGitRepository> git_;
   std::unique_ptr<hubs::Hub> adapter_;
+  bool say_failures_;
   std::set<std::string> said_;
   HubModels models_;
 };
+
+// Why the folder holding `parts` could not be listed: the text (on one line) of the ERROR.txt
+// that a hub left in it or in a folder above it (a DIGITS store, a Hugging Face repository), or
+// nullopt when there is none.
+std::optional<std::string> FailureAbove(const hubs::Listing& listing, const std::vector<std::string>& parts);
 
 // "hub hf: org/name is gated: ..." when reading `model`'s files needs a token that `hub` does
 // not have; "" otherwise.

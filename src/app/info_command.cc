@@ -14,7 +14,6 @@
 #include "hub_browse.h"
 #include "hubfs/app/commands.h"
 #include "hubfs/app/config.h"
-#include "hubfs/core/logging.h"
 #include "model_filter.h"
 #include "mount_of.h"
 #include "path_info.h"
@@ -33,8 +32,8 @@ class HubPaths {
   // The configuration, or why it cannot be read.
   const Result<Config>& config() {
     if (!config_) {
-      // Hubs log each skipped index entry; this command reports only what concerns the path.
-      log::SetLevel(log::Level::kError);
+      // This command reports only what concerns the path.
+      QuietHubLogs();
       config_ = LoadConfig(config_path_);
     }
     return *config_;
@@ -56,7 +55,8 @@ class HubPaths {
       }
     }
     if (readers_failed_) return nullptr;
-    it->second = std::make_unique<BrowsedHub>(**config_, hub, *readers_, "hubfs info", err_);
+    // Only the part that holds a path is reported (ShowHubPath), not every part that failed.
+    it->second = std::make_unique<BrowsedHub>(**config_, hub, *readers_, "hubfs info", err_, /*say_failures=*/false);
     it->second->List();
     return it->second.get();
   }
@@ -108,6 +108,10 @@ Shown ShowHubPath(const std::string& path, const Status& not_mounted, HubPaths& 
   }
   const HubModels& listed = browsed->models();
   if (!listed.listed) return {kFailed, std::nullopt};
+  if (auto failure = FailureAbove(listed.listing, below)) {
+    err << "hubfs info: " << path << ": " << *failure << " (nothing usable is cached)\n";
+    return {kFailed, std::nullopt};
+  }
   auto info = GetHubPathInfo(path, hub->name, config->source, below, listed.listing, hubs.cache());
   if (info) {
     ModelFilter in_path;
