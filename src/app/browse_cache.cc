@@ -31,7 +31,8 @@ std::string Unusable(const std::string& dir) {
   struct stat st {};
   if (::stat(dir.c_str(), &st) == 0) {
     if (!S_ISDIR(st.st_mode)) return "it is not a folder";
-    if (st.st_uid != ::geteuid()) return "it belongs to " + Owner(st.st_uid) + ", not to " + Owner(::geteuid());
+    if (st.st_uid != ::geteuid())
+      return "it belongs to " + Owner(st.st_uid) + ", not to " + Owner(::geteuid());
     if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) return std::strerror(errno);
     return "";
   }
@@ -49,13 +50,16 @@ Result<std::string> BrowseCacheDir(const std::string& configured, std::string* n
   const std::string why = Unusable(dir);
   if (why.empty()) return dir;
   const std::string own = Absolute(DefaultCacheDir());
-  if (own == dir) return Status::PermissionDenied("cannot use the cache folder " + dir + ": " + why);
+  if (own == dir)
+    return Status::PermissionDenied("cannot use the cache folder " + dir + ": " + why);
   std::string made_private;
   if (Status s = PrepareCacheDir(own, &made_private); !s.ok()) {
-    return Status::PermissionDenied("cannot use the cache folder " + dir + " (" + why + "), nor your own " + own +
-                                    " (" + s.message() + "); set XDG_CACHE_HOME to a folder you can write");
+    return Status::PermissionDenied("cannot use the cache folder " + dir + " (" + why +
+                                    "), nor your own " + own + " (" + s.message() +
+                                    "); set XDG_CACHE_HOME to a folder you can write");
   }
-  *note = "the cache folder " + dir + " is not yours (" + why + "): listings are cached in your own " + own +
+  *note = "the cache folder " + dir + " is not yours (" + why +
+          "): listings are cached in your own " + own +
           (made_private.empty() ? "" : " (" + made_private + ")");
   return own;
 }

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
-
 #include <nlohmann/json.hpp>
 
 namespace hubfs::app {
@@ -24,7 +23,8 @@ std::string Lower(std::string text) {
 }
 
 bool EndsWith(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+  return text.size() >= suffix.size() &&
+         text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 void AddTag(std::vector<std::string>* tags, const std::string& tag) {
@@ -36,7 +36,9 @@ void AddTag(std::vector<std::string>* tags, const std::string& tag) {
 }
 
 // How deep a repository folder is below the hub: <org>/<name> or datasets/<org>/<name>.
-size_t RepoDepth(const std::vector<std::string>& path) { return !path.empty() && path[0] == kDatasets ? 3 : 2; }
+size_t RepoDepth(const std::vector<std::string>& path) {
+  return !path.empty() && path[0] == kDatasets ? 3 : 2;
+}
 
 // The commit of a resolve URL ({endpoint}/[datasets/]{id}/resolve/{commit}/{path}), or "" (a
 // file:// URL of the local HF cache, or anything else).
@@ -72,11 +74,13 @@ void ApplyRepoInfo(const std::string& body, ModelSummary* m, bool dataset) {
     }
   }
   AddTag(&m->tags, string_of("pipeline_tag"));
-  if (!dataset && !string_of("library_name").empty()) m->framework = Lower(string_of("library_name"));
+  if (!dataset && !string_of("library_name").empty())
+    m->framework = Lower(string_of("library_name"));
   if (m->version.empty() && hf::IsCommitId(string_of("sha"))) m->version = string_of("sha");
   if (auto gated = info.find("gated"); gated != info.end()) {
     m->gated = (gated->is_boolean() && gated->get<bool>()) ||
-               (gated->is_string() && !gated->get<std::string>().empty() && gated->get<std::string>() != "false");
+               (gated->is_string() && !gated->get<std::string>().empty() &&
+                gated->get<std::string>() != "false");
   }
 }
 
@@ -98,7 +102,8 @@ std::string FrameworkOfFiles(const std::vector<std::string>& names) {
   for (const Rule& rule : kRules) {
     for (const std::string& name : names) {
       const std::string lower = Lower(name);
-      if (std::string(rule.framework) == "pytorch" && lower.rfind("pytorch_model", 0) == 0 && EndsWith(lower, ".bin")) {
+      if (std::string(rule.framework) == "pytorch" && lower.rfind("pytorch_model", 0) == 0 &&
+          EndsWith(lower, ".bin")) {
         return rule.framework;
       }
       for (const std::string& suffix : rule.suffixes) {
@@ -109,7 +114,8 @@ std::string FrameworkOfFiles(const std::vector<std::string>& names) {
   return "";
 }
 
-Summaries SummarizeHf(const std::string& hub_name, const hubs::Listing& listing, const RepoInfoOf& repo_info) {
+Summaries SummarizeHf(const std::string& hub_name, const hubs::Listing& listing,
+                      const RepoInfoOf& repo_info) {
   std::vector<Repo> repos;
   std::map<std::vector<std::string>, size_t> index;  // folder -> repos[i]
   auto repo_of = [&](const std::vector<std::string>& folder) -> Repo& {
@@ -119,10 +125,13 @@ Summaries SummarizeHf(const std::string& hub_name, const hubs::Listing& listing,
   };
   for (const Entry& e : listing.entries) {
     const size_t depth = RepoDepth(e.path);
-    if (e.path.size() < depth || (e.path.size() == depth && e.kind != EntryKind::kDirectory)) continue;
-    Repo& repo = repo_of(std::vector<std::string>(e.path.begin(), e.path.begin() + static_cast<long>(depth)));
+    if (e.path.size() < depth || (e.path.size() == depth && e.kind != EntryKind::kDirectory))
+      continue;
+    Repo& repo = repo_of(
+        std::vector<std::string>(e.path.begin(), e.path.begin() + static_cast<long>(depth)));
     if (e.path.size() == depth) continue;  // the folder itself
-    if (e.kind == EntryKind::kFile && !e.remote && e.path.size() == depth + 1 && e.path.back() == kErrorFile) {
+    if (e.kind == EntryKind::kFile && !e.remote && e.path.size() == depth + 1 &&
+        e.path.back() == kErrorFile) {
       std::string why = e.content;
       if (why.rfind(kErrorPrefix, 0) == 0) why.erase(0, sizeof kErrorPrefix - 1);
       while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();

@@ -28,7 +28,8 @@ namespace hubfs::app {
 // One summary per repository folder, in listing order. A repository the hub could not list (its
 // folder holds only the ERROR.txt HfHub writes) is reported in `failures` as "<repo>: <why>".
 // `repo_info` may be empty (no repo info: no tags, and the framework is guessed).
-Summaries SummarizeHf(const std::string& hub_name, const hubs::Listing& listing, const RepoInfoOf& repo_info);
+Summaries SummarizeHf(const std::string& hub_name, const hubs::Listing& listing,
+                      const RepoInfoOf& repo_info);
 
 // The framework a repository's file names suggest, by the first rule that any file matches:
 // *.onnx onnx; *.gguf gguf; *.mindir mindspore; *.pt, *.pth, pytorch_model*.bin pytorch;

@@ -4,10 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <nlohmann/json.hpp>
 
 #include "app/model_table.h"
-
-#include <nlohmann/json.hpp>
 
 namespace hubfs::app {
 namespace {
@@ -32,7 +31,8 @@ hubs::Entry File(std::vector<std::string> path, uint64_t size, std::string url) 
   return e;
 }
 
-std::string Resolve(const std::string& repo, const std::string& file, const std::string& commit = kCommit) {
+std::string Resolve(const std::string& repo, const std::string& file,
+                    const std::string& commit = kCommit) {
   return "https://hub.test/" + repo + "/resolve/" + commit + "/" + file;
 }
 
@@ -42,27 +42,30 @@ hubs::Listing Sample() {
   listing.entries.push_back(Folder({"onnx-test"}));
   listing.entries.push_back(Folder({"datasets", "onnx-test"}));
   listing.entries.push_back(Folder({"onnx-test", "mnist"}));
-  listing.entries.push_back(File({"onnx-test", "mnist", "config.json"}, 100, Resolve("onnx-test/mnist", "config.json")));
-  listing.entries.push_back(Folder({"onnx-test", "mnist", "onnx"}));
   listing.entries.push_back(
-      File({"onnx-test", "mnist", "onnx", "model.onnx"}, 1000, Resolve("onnx-test/mnist", "onnx/model.onnx")));
+      File({"onnx-test", "mnist", "config.json"}, 100, Resolve("onnx-test/mnist", "config.json")));
+  listing.entries.push_back(Folder({"onnx-test", "mnist", "onnx"}));
+  listing.entries.push_back(File({"onnx-test", "mnist", "onnx", "model.onnx"}, 1000,
+                                 Resolve("onnx-test/mnist", "onnx/model.onnx")));
   listing.entries.push_back(Folder({"onnx-test", "mnist@v1.0"}));
   // A file the local HF cache holds: a file:// URL, no commit in it.
-  listing.entries.push_back(File({"onnx-test", "mnist@v1.0", "model.safetensors"}, 24, "file:///hf/blobs/x"));
   listing.entries.push_back(
-      File({"onnx-test", "mnist@v1.0", "weights.pt"}, 8, Resolve("onnx-test/mnist", "weights.pt", kOther)));
+      File({"onnx-test", "mnist@v1.0", "model.safetensors"}, 24, "file:///hf/blobs/x"));
+  listing.entries.push_back(File({"onnx-test", "mnist@v1.0", "weights.pt"}, 8,
+                                 Resolve("onnx-test/mnist", "weights.pt", kOther)));
   listing.entries.push_back(Folder({"gated-org", "gated-model"}));
   listing.entries.push_back(File({"gated-org", "gated-model", "weights.bin"}, 1 << 20,
                                  Resolve("gated-org/gated-model", "weights.bin")));
   listing.entries.push_back(Folder({"datasets", "onnx-test", "digits-data"}));
   listing.entries.push_back(File({"datasets", "onnx-test", "digits-data", "data", "train.csv"}, 50,
-                                 "https://hub.test/datasets/onnx-test/digits-data/resolve/" + std::string(kCommit) +
-                                     "/data/train.csv"));
+                                 "https://hub.test/datasets/onnx-test/digits-data/resolve/" +
+                                     std::string(kCommit) + "/data/train.csv"));
   // A repository HfHub could not list.
   listing.entries.push_back(Folder({"private-org", "private-model"}));
   hubs::Entry error;
   error.path = {"private-org", "private-model", "ERROR.txt"};
-  error.content = "hubfs could not list private-org/private-model: the server refused access (HTTP 401)\n";
+  error.content =
+      "hubfs could not list private-org/private-model: the server refused access (HTTP 401)\n";
   listing.entries.push_back(error);
   return listing;
 }
@@ -74,7 +77,7 @@ TEST(HfSummaryTest, OneLinePerRepositoryWithFilesAndSizes) {
   EXPECT_EQ(mnist.hub, "hf");
   EXPECT_EQ(mnist.path, "onnx-test/mnist");
   EXPECT_EQ(mnist.name, "onnx-test/mnist");
-  EXPECT_EQ(mnist.version, kCommit);  // from the resolve URLs
+  EXPECT_EQ(mnist.version, kCommit);   // from the resolve URLs
   EXPECT_EQ(mnist.framework, "onnx");  // guessed from model.onnx: no repo info
   EXPECT_THAT(mnist.tags, IsEmpty());
   EXPECT_EQ(mnist.size, 1100u);
@@ -83,7 +86,7 @@ TEST(HfSummaryTest, OneLinePerRepositoryWithFilesAndSizes) {
   const ModelSummary& v1 = s.models[1];
   EXPECT_EQ(v1.path, "onnx-test/mnist@v1.0");
   EXPECT_EQ(v1.name, "onnx-test/mnist");
-  EXPECT_EQ(v1.version, kOther);  // the first resolve URL, past the file:// one
+  EXPECT_EQ(v1.version, kOther);       // the first resolve URL, past the file:// one
   EXPECT_EQ(v1.framework, "pytorch");  // weights.pt comes before *.safetensors
   EXPECT_EQ(v1.files, 2u);
   EXPECT_EQ(s.models[2].path, "gated-org/gated-model");
@@ -103,14 +106,18 @@ TEST(HfSummaryTest, RepoInfoGivesTagsLibraryAndGating) {
       {"model onnx-test/mnist ",
        R"({"sha": "0123456789abcdef0123456789abcdef01234567", "library_name": "Transformers",
            "pipeline_tag": "image-classification", "tags": ["onnx", "Image-Classification", "license:mit", 7]})"},
-      {"model onnx-test/mnist v1.0", R"({"sha": "fedcba9876543210fedcba9876543210fedcba98", "tags": ["v1"]})"},
-      {"model gated-org/gated-model ", R"({"gated": "manual", "tags": "not a list", "library_name": 3})"},
-      {"dataset onnx-test/digits-data ", R"({"gated": false, "library_name": "datasets", "tags": ["csv"]})"},
+      {"model onnx-test/mnist v1.0",
+       R"({"sha": "fedcba9876543210fedcba9876543210fedcba98", "tags": ["v1"]})"},
+      {"model gated-org/gated-model ",
+       R"({"gated": "manual", "tags": "not a list", "library_name": 3})"},
+      {"dataset onnx-test/digits-data ",
+       R"({"gated": false, "library_name": "datasets", "tags": ["csv"]})"},
   };
   std::vector<std::string> asked;
   RepoInfoOf repo_info = [&](const hubs::hf::RepoRef& repo) -> std::optional<std::string> {
-    const std::string key = std::string(repo.type == hubs::hf::RepoType::kDataset ? "dataset " : "model ") + repo.id +
-                            " " + repo.revision;
+    const std::string key =
+        std::string(repo.type == hubs::hf::RepoType::kDataset ? "dataset " : "model ") + repo.id +
+        " " + repo.revision;
     asked.push_back(key);
     auto it = infos.find(key);
     if (it == infos.end()) return std::nullopt;
@@ -128,19 +135,21 @@ TEST(HfSummaryTest, RepoInfoGivesTagsLibraryAndGating) {
   EXPECT_EQ(s.models[3].framework, "");  // a dataset has no framework
   EXPECT_THAT(s.models[3].tags, ElementsAre("csv"));
   // The failed repository is not asked about.
-  EXPECT_THAT(asked, ElementsAre("model onnx-test/mnist ", "model onnx-test/mnist v1.0", "model gated-org/gated-model ",
-                                 "dataset onnx-test/digits-data "));
+  EXPECT_THAT(asked, ElementsAre("model onnx-test/mnist ", "model onnx-test/mnist v1.0",
+                                 "model gated-org/gated-model ", "dataset onnx-test/digits-data "));
 }
 
 TEST(HfSummaryTest, VersionComesFromACommitRevisionThenUrlsThenRepoInfo) {
   hubs::Listing listing;
   listing.entries.push_back(Folder({"org", std::string("pinned@") + kCommit}));
-  listing.entries.push_back(File({"org", std::string("pinned@") + kCommit, "a.txt"}, 1, "file:///x"));
+  listing.entries.push_back(
+      File({"org", std::string("pinned@") + kCommit, "a.txt"}, 1, "file:///x"));
   listing.entries.push_back(Folder({"org", "local"}));
   listing.entries.push_back(File({"org", "local", "a.txt"}, 1, "file:///y"));
   listing.entries.push_back(Folder({"org", "empty"}));
   RepoInfoOf repo_info = [](const hubs::hf::RepoRef& repo) -> std::optional<std::string> {
-    if (repo.id == "org/local") return std::string(R"({"sha": "fedcba9876543210fedcba9876543210fedcba98"})");
+    if (repo.id == "org/local")
+      return std::string(R"({"sha": "fedcba9876543210fedcba9876543210fedcba98"})");
     return std::nullopt;
   };
   Summaries s = SummarizeListing("hf", "hf", listing, repo_info);
@@ -167,14 +176,16 @@ TEST(HfSummaryTest, FrameworkOfFiles) {
 TEST(HfSummaryTest, TableShortensCommitsAndCountsFiles) {
   Summaries s = SummarizeListing("hf", "hf", Sample());
   s.models.resize(1);
-  EXPECT_EQ(FormatTable(s.models), "hf/onnx-test/mnist  onnx-test/mnist  0123456  onnx  -  1.1K (2 files)\n");
+  EXPECT_EQ(FormatTable(s.models),
+            "hf/onnx-test/mnist  onnx-test/mnist  0123456  onnx  -  1.1K (2 files)\n");
   auto doc = nlohmann::json::parse(FormatJson(s.models));
   EXPECT_EQ(doc[0]["version"], kCommit);
   EXPECT_EQ(doc[0]["files"], 2);
   EXPECT_EQ(doc[0]["gated"], false);
   EXPECT_EQ(doc[0]["size"], 1100);
   s.models[0].files = 1;
-  EXPECT_EQ(FormatTable(s.models), "hf/onnx-test/mnist  onnx-test/mnist  0123456  onnx  -  1.1K (1 file)\n");
+  EXPECT_EQ(FormatTable(s.models),
+            "hf/onnx-test/mnist  onnx-test/mnist  0123456  onnx  -  1.1K (1 file)\n");
 }
 
 }  // namespace
