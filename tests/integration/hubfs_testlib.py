@@ -397,10 +397,12 @@ def toml_string(value):
 
 
 def toml_value(value):
-    """A TOML value: lists and tuples become arrays (of strings, or nested arrays), everything
-    else a string as toml_string writes it."""
+    """A TOML value: lists and tuples become arrays (of strings, or nested arrays), dicts inline
+    tables, everything else a string as toml_string writes it."""
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):  # an inline table (the dms hub's models)
+        return "{ " + ", ".join(f"{toml_string(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
     return toml_string(value)
 
 
