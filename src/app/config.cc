@@ -589,8 +589,11 @@ std::string DescribeConfig(const Config& c) {
       if (hub.hf.hf_cache) out += "hf_cache = " + quote(*hub.hf.hf_cache) + "\n";
       out += "repos = " + list(hub.hf.repos) + "\n";
     } else if (hub.type == "dms") {
-      out += "[hub.models]\n";
-      for (const auto& model : hub.dms.models) out += quote(model.name) + " = " + quote(model.location) + "\n";
+      std::string models;
+      for (const auto& model : hub.dms.models) {
+        models += (models.empty() ? "" : ", ") + quote(model.name) + " = " + quote(model.location);
+      }
+      out += "models = { " + models + " }\n";
     }
     if (!hub.mirror.url.empty()) {
       out += "mirror = " + quote(hub.mirror.url) + "\nmirror_fallback = " + (hub.mirror.fallback ? "true" : "false") +
