@@ -200,6 +200,7 @@ Result<Attr> Filesystem::Lookup(NodeId parent, std::string_view name, bool learn
     if (!dir) return Status::NotFound("no inode " + std::to_string(parent));
   }
   const Node* child = dir.tree->Child(parent, name);
+  if (!child && dir.node->archive) return Status::NotFound(std::string(name));  // the index is complete
   if (!child) {
     HUBFS_ASSIGN_OR_RETURN(auto found, Discover(parent, name));
     dir = std::move(found.first);
