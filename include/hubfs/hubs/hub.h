@@ -39,10 +39,20 @@ enum class EntryKind { kDirectory, kFile, kSymlink };
 // One entry of a listing. `path` is relative to the hub's folder and every component has passed
 // IsSafeName. Parent directories are implied.
 struct Entry {
+  Entry() = default;
+  // The four fields positionally, as adapters and tests write entries; `framework` stays "".
+  Entry(std::vector<std::string> path_in, EntryKind kind_in, std::optional<RemoteObject> remote_in,
+        std::string content_in)
+      : path(std::move(path_in)), kind(kind_in), remote(std::move(remote_in)), content(std::move(content_in)) {}
+
   std::vector<std::string> path;
   EntryKind kind = EntryKind::kFile;
   std::optional<RemoteObject> remote;  // kFile with downloadable content
   std::string content;                 // kFile without remote: the bytes; kSymlink: the target
+  // A file with `remote` that is a model (or a model's weights or definition): its framework,
+  // lower case ("onnx", "caffe", "mxnet", "mindspore", "pytorch", ...; hubs/model_framework.h).
+  // The /by-framework view lists such files (docs/staging.md). "": not a model file.
+  std::string framework;
 };
 
 struct Listing {

@@ -48,6 +48,14 @@ Result<NamedFiles> ParseInfoJson(std::string_view text) {
   HUBFS_ASSIGN_OR_RETURN(const json doc, ParseObject(text, "info.json"));
   NamedFiles out;
   for (const char* key : kInfoFileKeys) AddNamedFile(doc, key, &out);
+  for (const char* key : kModelFileKeys) {
+    auto it = doc.find(key);
+    if (it == doc.end() || !it->is_string()) continue;
+    const std::string& name = it->get_ref<const std::string&>();
+    auto in = [&](const std::vector<std::string>& v) { return std::find(v.begin(), v.end(), name) != v.end(); };
+    if (in(out.files) && !in(out.models)) out.models.push_back(name);
+  }
+  if (auto it = doc.find("framework"); it != doc.end() && it->is_string()) out.framework = it->get<std::string>();
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include "hubfs/hubs/digits/digits_model_info.h"
 #include "hubfs/hubs/digits/digits_model_names.h"
 #include "hubfs/hubs/digits/digits_url.h"
+#include "hubfs/hubs/model_framework.h"
 
 namespace hubfs::hubs::digits {
 namespace {
@@ -144,6 +145,11 @@ void StoreReader::AddModel(const std::string& model, std::vector<Entry>* out) {
         }
         Entry f = MakeEntry(model, file);
         f.remote = RemoteObject{ModelFileUrl(store_.base, model, file), std::nullopt, std::nullopt};
+        if (std::find(named->models.begin(), named->models.end(), file) != named->models.end()) {
+          // DIGITS jobs are Caffe unless info.json says otherwise (torch, tensorflow).
+          f.framework = NormalizeFramework(named->framework);
+          if (f.framework.empty()) f.framework = "caffe";
+        }
         out->push_back(std::move(f));
       }
     }

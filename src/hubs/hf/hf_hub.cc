@@ -5,6 +5,7 @@
 
 #include "hubfs/core/logging.h"
 #include "hubfs/core/names.h"
+#include "hubfs/hubs/model_framework.h"
 
 namespace hubfs::hubs::hf {
 namespace {
@@ -158,6 +159,8 @@ HfHub::RepoListing HfHub::MakeEntries(const RepoRef& repo, const std::string& co
     if (!local && !file.lfs_sha256 && file.blob_id) local = local_.Blob(repo, ToHex(*file.blob_id));
     object.url = local ? FileUrl(*local) : ResolveUrl(options_.endpoint, repo, commit, file.path);
     entry.remote = std::move(object);
+    // Model repositories only (datasets hold no models), by file extension.
+    if (repo.type == RepoType::kModel) entry.framework = FrameworkOfFileName(entry.path.back());
     out.entries.push_back(std::move(entry));
   }
   return out;

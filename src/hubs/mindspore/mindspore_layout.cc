@@ -5,6 +5,7 @@
 #include <map>
 
 #include "hubfs/core/names.h"
+#include "hubfs/hubs/model_framework.h"
 
 namespace hubfs::hubs::mindspore {
 namespace {
@@ -75,6 +76,8 @@ class ModelFolder {
     e.path.push_back(name);
     e.kind = EntryKind::kFile;
     e.remote = RemoteObject{url, std::nullopt, *digest};
+    // Every asset is a MindSpore model, except an ONNX export published beside it.
+    e.framework = FrameworkOfFileName(name) == "onnx" ? "onnx" : "mindspore";
     out->entries.push_back(std::move(e));
   }
 

@@ -40,8 +40,9 @@ class Folder {
   bool Has(const std::string& name) const { return taken_.count(name) > 0; }
   // Keeps `name` for a generated file added later with AddInline.
   void Reserve(const std::string& name) { taken_.emplace(name, ""); }
-  // Returns false when `name` holds a different object already.
-  bool AddFile(const std::string& name, const RemoteObject& remote, std::vector<Entry>* out) {
+  // Returns false when `name` holds a different object already. `framework`: Entry::framework.
+  bool AddFile(const std::string& name, const RemoteObject& remote, std::vector<Entry>* out,
+               const char* framework = "") {
     auto [it, inserted] = taken_.emplace(name, remote.url);
     if (!inserted) return it->second == remote.url;
     Entry e;
@@ -49,6 +50,7 @@ class Folder {
     e.path.push_back(name);
     e.kind = EntryKind::kFile;
     e.remote = remote;
+    e.framework = framework;
     out->push_back(std::move(e));
     return true;
   }
@@ -140,7 +142,7 @@ LayoutResult BuildLayout(const std::vector<ManifestEntry>& manifest, const std::
       for (const Checked* c : entries) {
         infos.push_back(c->entry);
         const std::string& base = c->model_path.back();
-        if (!folder.AddFile(base, Remote(c->entry->model_file, media_prefix), &out.entries)) {
+        if (!folder.AddFile(base, Remote(c->entry->model_file, media_prefix), &out.entries, "onnx")) {
           out.warnings.push_back("skipped " + Describe(*c->entry) + ": another file is already named " + base);
           continue;
         }

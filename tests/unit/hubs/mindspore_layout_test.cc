@@ -139,6 +139,17 @@ TEST(MindSporeLayoutTest, TwoAssetsOneWithTheSameBasenameIsSkipped) {
   EXPECT_THAT(layout.warnings[0], HasSubstr("already has a different file named toynet_v1.ckpt"));
 }
 
+TEST(MindSporeLayoutTest, AssetsAreMindSporeModelsExceptOnnxExports) {
+  const std::string assets = Replace(
+      GoodMarkdown(), "license:",
+      "-\n    file-format: onnx\n    asset-link: <https://dl.test/models/toynet.onnx>\n"
+      "    asset-sha256: " + std::string(kSha2) + "\nlicense:");
+  LayoutResult layout = BuildLayout({File("mshub_res/assets/mindspore/2.0/toy.md", assets)});
+  EXPECT_EQ(Find(layout, "2.0/toy/toy.md")->framework, "");
+  EXPECT_EQ(Find(layout, "2.0/toy/toynet_v1.ckpt")->framework, "mindspore");
+  EXPECT_EQ(Find(layout, "2.0/toy/toynet.onnx")->framework, "onnx");
+}
+
 TEST(MindSporeLayoutTest, UnverifiableOrHostileAssetsAreSkippedButTheMarkdownStays) {
   LayoutResult layout = BuildLayout({
       File("mshub_res/assets/mindspore/2.3/short.md", GoodMarkdown("a", "https://dl.test/a.ckpt", "77dcaf0f")),

@@ -240,6 +240,15 @@ TEST(BuildLayoutTest, BundleAppearsNextToTheModelAndInTheMirror) {
   EXPECT_EQ(mirrored->remote->url, tarball->remote->url);
 }
 
+TEST(BuildLayoutTest, OnlyTheModelFilesInModelFoldersAreOnnxModels) {
+  const std::string model = "validated/vision/r/model/resnet50-12.onnx";
+  LayoutResult layout = BuildLayout({Make("ResNet50", model, 12, "validated/vision/r/model/resnet50-12.tar.gz")}, kPrefix);
+  for (const Entry& e : layout.entries) {
+    const bool is_model = e.path == Path{"vision", "resnet50", "resnet50-12.onnx"};
+    EXPECT_EQ(e.framework, is_model ? "onnx" : "") << ::testing::PrintToString(e.path);
+  }
+}
+
 TEST(BuildLayoutTest, SharedBundleIsListedOnce) {
   const std::string bundle = "validated/vision/n/net.tar.gz";
   const std::vector<ManifestEntry> manifest = {

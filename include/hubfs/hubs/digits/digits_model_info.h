@@ -18,9 +18,15 @@ inline constexpr const char* kInfoFileKeys[] = {
     "mean file",     "deploy file", "train_val file",   "solver file",
 };
 
+// The kInfoFileKeys that name the model itself (weights and network definitions), as opposed
+// to training inputs (labels, mean, solver, train_val): what the /by-framework view lists.
+inline constexpr const char* kModelFileKeys[] = {"snapshot file", "model file", "network file", "deploy file"};
+
 struct NamedFiles {
   std::vector<std::string> files;    // plain file names, unique, in key order
   std::vector<std::string> skipped;  // one line per key whose value is unusable: key and why
+  std::vector<std::string> models;   // info.json: those of `files` named by a kModelFileKeys key
+  std::string framework;             // info.json: its "framework" string as published ("" if none)
 };
 
 // Reads the kInfoFileKeys of an info.json object. A value is used when it is a string that passes
