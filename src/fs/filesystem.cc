@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "hubfs/core/logging.h"
+#include "hubfs/fs/framework_view.h"
 #include "status_files.h"
 
 namespace hubfs::fs {
@@ -93,6 +94,15 @@ RefreshResult Filesystem::SwapTree(const std::vector<bool>& selected) {
     if (selected[index]) {
       for (const auto& w : warnings) HUBFS_LOG_WARN("hub {}: {}", name, w);
     }
+  }
+  if (options_.by_framework) {
+    std::vector<FrameworkViewSource> sources;
+    for (uint32_t index = 0; index < hubs_.size(); ++index) {
+      if (hub_states_[index].listing) sources.push_back({index, hubs_[index]->name(), &*hub_states_[index].listing});
+    }
+    std::vector<std::string> warnings;
+    AddFrameworkView(sources, now, tree.get(), &warnings, archives);
+    for (const auto& w : warnings) HUBFS_LOG_WARN("{}", w);
   }
   {
     // The daemon's own files (docs/architecture.md, "The .hubfs folder").
@@ -451,6 +461,7 @@ Result<std::vector<std::string>> Filesystem::ListXattr(NodeId ino) {
   std::vector<std::string> names = {"user.hubfs.source", "user.hubfs.cached_bytes", "user.hubfs.verified",
                                     "user.hubfs.pinned", "user.hubfs.cache_key", "user.hubfs.cache_dir"};
   if (GetXattr(ino, "user.hubfs.sha256").ok()) names.insert(names.begin(), "user.hubfs.sha256");
+  if (!node->framework.empty()) names.push_back("user.hubfs.framework");
   return names;
 }
 
@@ -484,6 +495,7 @@ Result<std::string> Filesystem::GetXattr(NodeId ino, std::string_view name) {
     return member->archive.url + "#" + path;
   }
   if (name == "user.hubfs.cache_key") return key;
+  if (name == "user.hubfs.framework" && !node->framework.empty()) return node->framework;
   if (name == "user.hubfs.cache_dir") return engine_.cache().dir();
   HUBFS_ASSIGN_OR_RETURN(auto record, engine_.cache().GetBlob(key));
   if (name == "user.hubfs.sha256") {

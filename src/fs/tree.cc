@@ -115,6 +115,7 @@ void Tree::AddHub(const std::string& hub, const hubs::Listing& listing,
     Node& node = nodes_[slot_.at(id)];
     node.remote = entry.remote;
     node.content = entry.content;
+    node.framework = entry.framework;
     if (entry.kind == hubs::EntryKind::kFile) {
       node.size = entry.remote ? entry.remote->size.value_or(0) : entry.content.size();
     } else if (entry.kind == hubs::EntryKind::kSymlink) {

@@ -51,6 +51,8 @@ struct FsOptions {
   std::string config_text;
   // More lines for /.hubfs/stats (Prometheus text) from the daemon's other parts; none if unset.
   std::function<std::string()> extra_stats;
+  // Show /by-framework/ (fs/framework_view.h), made from every hub's listing.
+  bool by_framework = false;
   uint32_t uid = 0;
   uint32_t gid = 0;
 };
@@ -199,6 +201,7 @@ class Filesystem {
   //   user.hubfs.pinned        "yes" or "no"
   //   user.hubfs.cache_key     the blob's key in the cache
   //   user.hubfs.cache_dir     the cache folder (for hubfs pin)
+  //   user.hubfs.framework     model files: their framework (the /by-framework folder)
   // on an archive's unpacked folder:
   //   user.hubfs.archive       the archive's URL (reading the attribute does not index it)
   // and on the root folder:

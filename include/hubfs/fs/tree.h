@@ -48,6 +48,7 @@ struct Node {
   bool archive_indexed = false;
   // Files inside such a folder: the member they are (size = member size; `remote` is unset).
   std::shared_ptr<const ArchiveMemberRef> member;
+  std::string framework;                     // model files: hubs::Entry::framework ("" otherwise)
 };
 
 // The known index of an archive, or nullptr (ArchiveViews::Known).
