@@ -16,6 +16,7 @@
 
 #include "config_secrets.h"
 #include "hubfs/core/names.h"
+#include "hubfs/fs/framework_view.h"
 
 namespace hubfs::app {
 namespace {
@@ -286,6 +287,9 @@ Result<HubConfig> ParseHub(const std::string& origin, const toml::table& t, size
     return Invalid(origin, t, "'name' must be a plain folder name" + where);
   }
   if (hub.name == ".hubfs") return Invalid(origin, t, "'name' .hubfs is reserved for hubfs' own files" + where);
+  if (hub.name == fs::kFrameworkFolder) {
+    return Invalid(origin, t, std::string("'name' ") + fs::kFrameworkFolder + " is reserved for the view of models by framework" + where);
+  }
   if (hub.type == "onnx") HUBFS_RETURN_IF_ERROR(ParseOnnxHub(origin, t, where, &hub));
   if (hub.type == "digits") HUBFS_RETURN_IF_ERROR(ParseDigitsHub(origin, t, where, &hub));
   if (hub.type == "mindspore") HUBFS_RETURN_IF_ERROR(ParseMindSporeHub(origin, t, where, &hub));
@@ -380,6 +384,16 @@ uint64_t ResolveCacheSize(const SizeSpec& spec, const std::string& dir) {
   return static_cast<uint64_t>(st.f_blocks) * st.f_frsize / 100 * static_cast<uint64_t>(spec.percent);
 }
 
+void ApplyStagingEnvironment(const EnvLookup& env, Config* config) {
+  if (!config->staging_dir.empty()) return;
+  if (const char* path = env("MODELHUB_PATH"); path && *path) {
+    config->staging_dir = path;
+    return;
+  }
+  const char* home = env("HOME");
+  config->staging_dir = std::string(home && *home ? home : "/tmp") + "/.modelhub";
+}
+
 std::string DefaultCacheDir() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return std::string(xdg) + "/hubfs";
   const char* home = std::getenv("HOME");
@@ -399,7 +413,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
   HUBFS_RETURN_IF_ERROR(CheckKeys(origin, root,
                                   {"cache_dir", "metadata_ttl", "log_file", "log_level", "hub",
                                    "verification", "cache_size", "read_timeout", "log_target",
-                                   "syslog_socket", "archives", "import_caches", "import_dirs"},
+                                   "syslog_socket", "archives", "import_caches", "import_dirs",
+                                   "by_framework", "staging_dir"},
                                   ""));
   HUBFS_RETURN_IF_ERROR(ParseArchives(origin, root, &c.archives));
   if (const toml::node* v = root.get("verification")) {
@@ -424,6 +439,13 @@ Result<Config> ParseConfig(std::string_view text, const std::string& origin) {
     c.read_timeout_ms = *seconds * 1000;
   }
   HUBFS_ASSIGN_OR_RETURN(c.cache_dir, GetString(origin, root, "cache_dir", ""));
+  HUBFS_ASSIGN_OR_RETURN(c.by_framework, GetBool(origin, root, "by_framework", true));
+  if (const toml::node* staging = root.get("staging_dir")) {
+    HUBFS_ASSIGN_OR_RETURN(c.staging_dir, GetString(origin, root, "staging_dir", ""));
+    if (c.staging_dir.empty() || c.staging_dir[0] != '/') {
+      return Invalid(origin, *staging, "'staging_dir' must be an absolute path");
+    }
+  }
   HUBFS_ASSIGN_OR_RETURN(c.log_file, GetString(origin, root, "log_file", ""));
   if (const toml::node* ttl = root.get("metadata_ttl")) {
     std::optional<int64_t> seconds;
@@ -522,6 +544,7 @@ Result<Config> LoadConfig(const std::string& path) {
   HUBFS_RETURN_IF_ERROR(AddDigitsStoresFromEnvironment(stores ? stores : "", &config));
   HUBFS_RETURN_IF_ERROR(ApplyHfEnvironment([](const char* name) { return std::getenv(name); }, &config));
   ApplyImportEnvironment([](const char* name) { return std::getenv(name); }, &config);
+  ApplyStagingEnvironment([](const char* name) { return std::getenv(name); }, &config);
   // Store lists are complete only now (the variable adds to them): check them here, so that
   // `hubfs mount` reports a bad one instead of mounting a hub that cannot list.
   for (const HubConfig& hub : config.hubs) {
@@ -561,6 +584,8 @@ std::string DescribeConfig(const Config& c) {
   if (!c.log_file.empty()) out += "log_file = " + quote(c.log_file) + "\n";
   out += "log_target = " + quote(log::TargetName(c.log_target)) + "\n";
   out += "syslog_socket = " + quote(c.syslog_socket) + "\n";
+  out += std::string("by_framework = ") + (c.by_framework ? "true" : "false") + "\n";
+  if (!c.staging_dir.empty()) out += "staging_dir = " + quote(c.staging_dir) + "\n";
   out += std::string("import_caches = ") + (c.import_caches ? "true" : "false") + "\n";
   if (c.import_dirs) out += "import_dirs = " + list(*c.import_dirs) + "\n";
   out += "\n[archives]\nviews = " + std::string(c.archives.views ? "true" : "false") +

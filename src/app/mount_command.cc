@@ -243,6 +243,7 @@ Status Start(Daemon& d, const Config& config, const MountArgs& args, const std::
   fs_options.control_address = d.control->address();
   fs_options.config_text = DescribeConfig(config);
   fs_options.extra_stats = [&d] { return ImportStatsText(d.import_counters); };
+  fs_options.by_framework = config.by_framework;
   d.filesystem = std::make_unique<fs::Filesystem>(hubs, *d.engine, fs_options, d.sizes.get());
   if (config.archives.views) {
     d.archives = std::make_unique<fs::ArchiveViews>(*d.engine, config.archives.limits);

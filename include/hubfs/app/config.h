@@ -11,6 +11,8 @@
 //   read_timeout = "10s"             # an uncached read fails when no data came for this long
 //   import_caches = true             # fill the cache from the hubs' own clients' caches
 //   import_dirs = ["/data/onnx/hub"] # instead of the clients' default caches (ApplyImportEnvironment)
+//   by_framework = true              # show /by-framework/ (docs/staging.md)
+//   staging_dir = "/srv/modelhub"    # hubfs stage's default --to (else MODELHUB_PATH, ~/.modelhub)
 //   [[hub]]
 //   type = "onnx"  name = "onnx"  repo = "onnx/models:main"  raw_base = "…"  media_base = "…"
 //   verification = "lazy"
@@ -110,6 +112,10 @@ struct Config {
   // caches found from the environment (ApplyImportEnvironment).
   bool import_caches = true;
   std::optional<std::vector<std::string>> import_dirs;
+  bool by_framework = true;  // show /by-framework/
+  // Where `hubfs stage` copies models by default; after LoadConfig never empty: the file's
+  // staging_dir, else $MODELHUB_PATH, else $HOME/.modelhub (ApplyStagingEnvironment).
+  std::string staging_dir;
   std::vector<HubConfig> hubs;
 };
 
@@ -142,6 +148,9 @@ Status ApplyHfEnvironment(const EnvLookup& env, Config* config);
 // (as ApplyHfEnvironment finds it), and MindSpore Hub's ~/.mscache. Relative paths are made
 // absolute (the daemon works from "/"); duplicates are dropped.
 void ApplyImportEnvironment(const EnvLookup& env, Config* config);
+// Fills staging_dir when the file left it unset: MODELHUB_PATH (the Model Hub Zoo's variable),
+// else $HOME/.modelhub.
+void ApplyStagingEnvironment(const EnvLookup& env, Config* config);
 
 // The default cache folder: $XDG_CACHE_HOME/hubfs, else $HOME/.cache/hubfs.
 std::string DefaultCacheDir();
