@@ -71,6 +71,26 @@ int main(int argc, char** argv) {
       "0 every file is cached, 1 a file failed (reason printed), 2 no such path or not in a\n"
       "hubfs mount, 130 interrupted.");
 
+  hubfs::app::StageArgs stage;
+  CLI::App* stage_cmd = app.add_subcommand("stage", "Copy models out of a mount into a folder per framework");
+  stage_cmd->add_option("PATH", stage.paths,
+                        "Model files or folders in a hubfs mount (hub paths or /by-framework/...)")
+      ->required();
+  stage_cmd->add_option("--to", stage.to,
+                        "Staging folder (default: staging_dir of the configuration, else $MODELHUB_PATH, "
+                        "else ~/.modelhub)");
+  stage_cmd->add_option("--config,-c", stage.config_path, "Configuration file for staging_dir (default: as hubfs mount)");
+  stage_cmd->add_option("--jobs,-j", stage.jobs, "Files to copy at a time")->default_val(2)->check(CLI::Range(1, 64));
+  stage_cmd->footer(
+      "Copies each model file to DIR/<framework>/<name>, <name> being its name in the mount's\n"
+      "/by-framework/<framework>/ (collisions renamed as there); an archive model brings its\n"
+      "unpacked folder. Files of a folder that are no models (info.json, test data) are left\n"
+      "out. Reads through the mount (cached and verified as for any reader), writes a\n"
+      "temporary file and renames it: never a partial file. Files staged already (same size\n"
+      "and sha256) are skipped, so running it again resumes. Progress as for prefetch. Exit\n"
+      "status: 0 every file staged, 1 a file failed (reason printed), 2 no such path, not in a\n"
+      "hubfs mount or unusable DIR, 130 interrupted.");
+
   std::string validate_path;
   CLI::App* validate_cmd = app.add_subcommand(
       "validate", "Check MindSpore Hub asset files (.md) with the rules of the hub's md_validator");
@@ -186,6 +206,7 @@ int main(int argc, char** argv) {
   if (*refresh_cmd) return hubfs::app::RunRefresh(refresh_hubs, refresh_mount);
   if (*unpin_cmd) return hubfs::app::RunPin(unpin_paths, false);
   if (*prefetch_cmd) return hubfs::app::RunPrefetch(prefetch);
+  if (*stage_cmd) return hubfs::app::RunStage(stage);
   if (*validate_cmd && validate_format != "mindspore") {
     return hubfs::app::RunPublishCheck(validate_path, validate_format, std::cout, std::cerr);
   }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -56,8 +57,8 @@ std::string ProgressLine(uint64_t done, uint64_t total, double speed, size_t fil
 }
 
 PrefetchProgress::PrefetchProgress(std::FILE* out, bool tty, size_t files, uint64_t bytes,
-                                   size_t slots)
-    : out_(out), tty_(tty), files_(files), bytes_(bytes), slots_(slots) {}
+                                   size_t slots, ProgressWords words)
+    : out_(out), tty_(tty), words_(std::move(words)), files_(files), bytes_(bytes), slots_(slots) {}
 
 void PrefetchProgress::Started(size_t slot, const std::string& path, uint64_t size) {
   std::lock_guard lock(mu_);
@@ -86,7 +87,7 @@ void PrefetchProgress::Finished(size_t slot, FileOutcome outcome, const std::str
       break;
     case FileOutcome::kSkipped:
       ++skipped_;
-      if (!tty_) PrintLocked(fmt::format("skipped {} {} (cached)", s.path, FormatBytes(s.size)));
+      if (!tty_) PrintLocked(fmt::format("skipped {} {} ({})", s.path, FormatBytes(s.size), words_.skipped));
       break;
     case FileOutcome::kFailed:
       ++failed_;
@@ -113,15 +114,15 @@ void PrefetchProgress::Summary(bool interrupted) {
   std::lock_guard lock(mu_);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-  std::string line = fmt::format("{} files ({}): {} fetched, {} skipped (cached), {} failed in {}",
-                                 files_, FormatBytes(bytes_), fetched_, skipped_, failed_,
-                                 FormatSeconds(seconds));
+  std::string line = fmt::format("{} files ({}): {} {}, {} skipped ({}), {} failed in {}", files_,
+                                 FormatBytes(bytes_), fetched_, words_.done, skipped_, words_.skipped,
+                                 failed_, FormatSeconds(seconds));
   if (interrupted) {
     size_t left = files_ - std::min(files_, fetched_ + skipped_ + failed_);
     line = fmt::format("interrupted: {}; {} not done, run the same command again to resume", line, left);
   }
   closed_ = true;
-  PrintLocked("prefetch: " + line);
+  PrintLocked(words_.command + ": " + line);
 }
 
 size_t PrefetchProgress::failed() const {

@@ -30,12 +30,21 @@ std::string ProgressLine(uint64_t done, uint64_t total, double speed, size_t fil
 
 enum class FileOutcome { kFetched, kSkipped, kFailed };
 
+// The words of the plain lines and the summary, for the commands that share this progress
+// (prefetch, stage).
+struct ProgressWords {
+  std::string command = "prefetch";  // the summary line's prefix
+  std::string done = "fetched";      // what happened to the files done
+  std::string skipped = "cached";    // why files were skipped
+};
+
 // Thread-safe: workers report per slot (one slot per worker), the main thread ticks.
 class PrefetchProgress {
  public:
   // `out` receives everything; `tty` selects the redrawn line. `files`/`bytes`: the plan's
   // totals. `slots`: how many files may be in flight at once.
-  PrefetchProgress(std::FILE* out, bool tty, size_t files, uint64_t bytes, size_t slots);
+  PrefetchProgress(std::FILE* out, bool tty, size_t files, uint64_t bytes, size_t slots,
+                   ProgressWords words = {});
 
   // Slot `slot` starts reading `path` (`size` bytes).
   void Started(size_t slot, const std::string& path, uint64_t size);
@@ -69,6 +78,7 @@ class PrefetchProgress {
 
   std::FILE* out_;
   const bool tty_;
+  const ProgressWords words_;
   const size_t files_;
   const uint64_t bytes_;
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();

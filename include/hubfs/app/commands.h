@@ -46,6 +46,20 @@ struct PrefetchArgs {
 // interrupted (SIGINT, SIGTERM, SIGHUP).
 int RunPrefetch(const PrefetchArgs& args);
 
+struct StageArgs {
+  std::vector<std::string> paths;  // files or folders in hubfs mounts
+  std::string to;                  // the staging folder; "" = staging_dir of the configuration
+  std::string config_path;         // for staging_dir; empty: the default search (config.h)
+  int jobs = 2;                    // files copied at a time
+};
+
+// Copies the model files at or below `args.paths` to <staging folder>/<framework>/<name>, as the
+// mount's /by-framework view names them (docs/staging.md), reading through the mount; files
+// staged already (same size and sha256) are skipped. Progress on stdout as for prefetch. Returns
+// 0 when every file is staged, 1 when one failed (reason printed), 2 for a path that does not
+// exist or is not in a hubfs mount (or an unusable staging folder), 130 when interrupted.
+int RunStage(const StageArgs& args);
+
 // Asks running mounts (`mount`, or every hubfs mount when empty) to list `hubs` (every hub when
 // empty) again now; returns 0 when all did, 1 when one failed, 2 when there is no such mount.
 int RunRefresh(const std::vector<std::string>& hubs, const std::string& mount);
