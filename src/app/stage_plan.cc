@@ -53,6 +53,13 @@ Result<std::vector<std::string>> ListNames(const std::string& path) {
   return names;
 }
 
+// The same file of a mount seen through two paths (a hub path and its /by-framework name).
+bool SameFile(const std::string& a, const std::string& b) {
+  auto key_a = ReadXattr(a, "user.hubfs.cache_key");
+  auto key_b = ReadXattr(b, "user.hubfs.cache_key");
+  return key_a && key_b && *key_a == *key_b;
+}
+
 class Planner {
  public:
   explicit Planner(StagePlan* plan) : plan_(plan) {}
@@ -93,7 +100,7 @@ class Planner {
     auto [it, inserted] = targets_.emplace(target, source);
     if (inserted) {
       plan_->files.push_back({source, target, mount_, static_cast<uint64_t>(st.st_size)});
-    } else if (it->second != source) {
+    } else if (it->second != source && !SameFile(it->second, source)) {
       plan_->problems.emplace_back(source, Status::FailedPrecondition("would be staged as " + target + ", like " +
                                                                       it->second + " (set by_framework = true "
                                                                       "for distinct names)"));
