@@ -76,6 +76,7 @@ std::string MountReason(const StageFile& file) {
 
 std::string ReasonFor(const Status& status, const StageFile& file) {
   std::string reason = status.message();
+  if (reason.starts_with(file.source + ": ")) reason.erase(0, file.source.size() + 2);  // the line names it
   if (reason.ends_with(std::strerror(EIO))) {
     const std::string why = MountReason(file);
     reason += why.empty() ? " (see the daemon's log)" : " (" + why + ")";
@@ -88,7 +89,7 @@ void StageOne(const StageFile& file, size_t slot, Run* run) {
   const std::string dest = run->dir + "/" + file.target;
   const std::string temp = std::filesystem::path(dest).parent_path().string() +
                            fmt::format("/.hubfs-stage.{}.{}", ::getpid(), slot);
-  progress.Started(slot, file.source + " -> " + dest, file.size);
+  progress.Started(slot, file.shown + " -> " + dest, file.size);
   {
     std::lock_guard lock(run->mu);
     run->sources[slot] = file.source;

@@ -64,9 +64,14 @@ class Planner {
  public:
   explicit Planner(StagePlan* plan) : plan_(plan) {}
 
-  // A path given on the command line, resolved (`real`) and stat'ed, in the mount at `mount`.
-  void AddArgument(const std::string& mount, const std::string& real, const struct stat& st) {
+  // A path given on the command line as `given`, resolved (`real`) and stat'ed, in the mount at
+  // `mount`.
+  void AddArgument(const std::string& mount, const std::string& given, const std::string& real,
+                   const struct stat& st) {
     mount_ = mount;
+    given_ = given;
+    while (given_.size() > 1 && given_.ends_with('/')) given_.pop_back();
+    real_ = real;
     std::string rel = real.size() > mount_.size() ? real.substr(mount_.size() + 1) : "";
     const std::string view_root = Join(mount_, fs::kFrameworkFolder);
     if (rel.empty()) {
@@ -84,7 +89,7 @@ class Planner {
       if (S_ISDIR(st.st_mode)) {
         AddViewFolder(real, target);
       } else if (target.find('/') == std::string::npos) {
-        plan_->problems.emplace_back(real, Status::InvalidArgument("not a model file (not in a framework folder)"));
+        plan_->problems.emplace_back(given_, Status::InvalidArgument("not a model file (not in a framework folder)"));
       } else {
         AddViewFile(real, real, target, st);
       }
@@ -99,7 +104,9 @@ class Planner {
   void Add(const std::string& source, const std::string& target, const struct stat& st) {
     auto [it, inserted] = targets_.emplace(target, source);
     if (inserted) {
-      plan_->files.push_back({source, target, mount_, static_cast<uint64_t>(st.st_size)});
+      const bool below = source == real_ || source.starts_with(real_ + "/");
+      const std::string shown = below ? given_ + source.substr(real_.size()) : source;
+      plan_->files.push_back({source, shown, target, mount_, static_cast<uint64_t>(st.st_size)});
     } else if (it->second != source && !SameFile(it->second, source)) {
       plan_->problems.emplace_back(source, Status::FailedPrecondition("would be staged as " + target + ", like " +
                                                                       it->second + " (set by_framework = true "
@@ -165,7 +172,7 @@ class Planner {
       if (framework.error().code() != Code::kInvalidArgument) {
         plan_->problems.emplace_back(path, framework.error());
       } else if (named) {
-        plan_->problems.emplace_back(path, Status::InvalidArgument("not a model file (it has no user.hubfs.framework)"));
+        plan_->problems.emplace_back(given_, Status::InvalidArgument("not a model file (it has no user.hubfs.framework)"));
       } else {
         plan_->not_models++;
       }
@@ -200,6 +207,8 @@ class Planner {
   }
 
   std::string mount_;  // of the argument being walked
+  std::string given_;  // the argument as given
+  std::string real_;   // the argument resolved
   StagePlan* plan_;
   std::map<std::string, std::string> targets_;                // target -> source
   std::map<std::string, std::vector<std::string>> folders_;  // view folder -> its names
@@ -222,19 +231,22 @@ std::vector<std::string> ViewNameCandidates(const std::string& name, const std::
 
 Result<StagePlan> PlanStage(const std::vector<std::string>& paths) {
   // Check every argument before walking any, so a typo costs nothing.
-  std::vector<std::pair<std::string, std::string>> resolved;  // mount, real path
+  struct Resolved {
+    std::string mount, given, real;
+  };
+  std::vector<Resolved> resolved;
   for (const std::string& path : paths) {
     HUBFS_ASSIGN_OR_RETURN(std::string mount, HubfsMountOf(path));
     char real[PATH_MAX];
     if (::realpath(path.c_str(), real) == nullptr) return Status::FromErrno(errno, path);
-    resolved.emplace_back(std::move(mount), real);
+    resolved.push_back({std::move(mount), path, real});
   }
   StagePlan plan;
   Planner planner(&plan);
-  for (const auto& [mount, real] : resolved) {
+  for (const Resolved& r : resolved) {
     struct stat st {};
-    if (::stat(real.c_str(), &st) != 0) return Status::FromErrno(errno, real);
-    planner.AddArgument(mount, real, st);
+    if (::stat(r.real.c_str(), &st) != 0) return Status::FromErrno(errno, r.real);
+    planner.AddArgument(r.mount, r.given, r.real, st);
   }
   return plan;
 }

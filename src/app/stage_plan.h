@@ -13,7 +13,8 @@
 namespace hubfs::app {
 
 struct StageFile {
-  std::string source;  // the file in the mount
+  std::string source;  // the file in the mount (symlinks resolved)
+  std::string shown;   // the same as the user named it: a path given, or below a folder given
   std::string target;  // below the staging folder: "<framework>/<name>", or deeper for the
                        // members of an archive's unpacked folder
   std::string mount;   // the mount point holding `source`
