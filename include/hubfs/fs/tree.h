@@ -3,6 +3,7 @@
 //   /                       one folder per hub
 //   /<hub>/…                the hub's entries (hubs/hub.h)
 //   /<hub>/ERROR.txt        when the hub could not be listed: why, in words
+//   /by-framework/…         the models of every hub by framework (framework_view.h)
 //
 // A Tree is immutable once built, so lookups need no lock; a refresh builds a new one. Node ids
 // are inode numbers (root = 1), given by an InodeNumbers table: trees built with the same table
