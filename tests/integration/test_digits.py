@@ -452,7 +452,8 @@ def test_refresh_shows_a_new_model(mount_factory, own_fixture, servers_factory):
     result = refresh("--mount", mount.path(), HUB)  # other tests may have mounts of their own
     # Store C still fails, but that is its ERROR.txt, not a failed listing of the hub.
     assert result.returncode == 0, result
-    assert f"refreshed {HUB}" in result.stdout and "1 added, 0 removed" in result.stdout, result
+    # Added: the model folder, and its original.prototxt in /by-framework/caffe/ (staging.md).
+    assert f"refreshed {HUB}" in result.stdout and "2 added, 0 removed" in result.stdout, result
     assert new.is_dir(), "the new model is not shown after hubfs refresh"
     assert sorted(os.listdir(new)) == ["info.json", "original.prototxt"]
     assert (new / "original.prototxt").read_bytes() == (model / "original.prototxt").read_bytes()
@@ -483,7 +484,7 @@ def test_digits_model_store_url_adds_stores(mount_factory, digits_fixture, serve
     other = mount_factory()
     other.write_config([onnx], metadata_ttl="1h")
     other.mount()
-    assert sorted(os.listdir(other.path())) == [".hubfs", "digits", "onnx"]
+    assert sorted(os.listdir(other.path())) == [".hubfs", "by-framework", "digits", "onnx"]
     assert sorted(os.listdir(other.path(HUB))) == ["storeA", "storeC"]
     assert other.path(f"{HUB}/storeC/ERROR.txt").is_file()
     lib.compare_tree(other.path(), digits_fixture.expected_tree(stores=("storeA",)), only={HUB})
