@@ -139,8 +139,8 @@ class Planner {
         plan_->problems.emplace_back(child, Status::FromErrno(errno, child));
       } else if (S_ISDIR(st.st_mode)) {
         AddViewFolder(child, Join(target, name));
-      } else if (S_ISREG(st.st_mode)) {
-        Add(child, Join(target, name), st);
+      } else if (S_ISREG(st.st_mode) && ReadXattr(child, "user.hubfs.cache_key")) {
+        Add(child, Join(target, name), st);  // not the ERROR.txt of an archive left packed
       }
     }
   }
@@ -158,7 +158,8 @@ class Planner {
       if (::lstat(child.c_str(), &st) != 0) {
         plan_->problems.emplace_back(child, Status::FromErrno(errno, child));
       } else if (S_ISDIR(st.st_mode)) {
-        AddHubFolder(child);
+        // An archive's unpacked folder comes along with its archive when that is a model.
+        if (!ReadXattr(child, "user.hubfs.archive")) AddHubFolder(child);
       } else if (S_ISREG(st.st_mode)) {
         AddHubFile(child, st, /*named=*/false);
       }

@@ -328,3 +328,48 @@ def test_without_the_view_stage_uses_plain_names(mount_factory, onnx_fixture, ng
     proc = stage(mount.path(f"{DIGITS}/storeA/lenet/deploy.prototxt"),
                  mount.path(f"{DIGITS}/storeB/lenet/deploy.prototxt"), "--to", to)
     assert proc.returncode == 1 and "would be staged as caffe/deploy.prototxt" in proc.stdout, proc.stdout
+
+
+# ------------------------------------------------------------------------------ archives
+
+@pytest.fixture(scope="module")
+def archives(tmp_path_factory):
+    root = tmp_path_factory.mktemp("archives")
+    subprocess.run(["/usr/bin/python3", lib.SOURCE_DIR / "tests/fixtures/make_archives.py", root], check=True,
+                   timeout=300)
+    return root, json.loads((root / "archives.json").read_text())
+
+
+def tree_bytes(folder):
+    """{relative path: bytes} of the regular files below `folder`."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in Path(folder).rglob("*")
+            if p.is_file() and not p.is_symlink()}
+
+
+def test_archive_models_are_staged_uncompressed_with_their_folder(mount_factory, nginx_factory, archives, tmp_path):
+    root, meta = archives
+    server = nginx_factory(root)
+    mount = mount_factory()
+    models = {key: f"{server.url}/{meta[key]['path']}" for key in ("model", "mar")}
+    mount.write_config([{"type": "dms", "name": "dms", "models": models}])
+    mount.mount()
+    view = mount.path(f"{VIEW}/mxnet")
+    # The archive, and beside it the same unpacked folder as in the hub.
+    assert sorted(os.listdir(view)) == ["mar", "mar.mar", "model", "model.model"]
+    assert xattr(mount.path("dms/model.model"), "framework") == "mxnet"
+    members = tree_bytes(mount.path("dms/model"))
+    assert members, "the fixture's archive has members"
+    assert tree_bytes(view / "model") == members
+
+    to = tmp_path / "staged"
+    proc = stage(mount.path("dms/model.model"), "--to", to)
+    check_ok(proc)
+    assert (to / "mxnet/model.model").read_bytes() == (root / meta["model"]["path"]).read_bytes()
+    assert tree_bytes(to / "mxnet/model") == members
+    assert "that are no models" not in proc.stderr
+    # The hub folder: both archives with their folders; the hub's unpacked folders are not
+    # walked on their own (their archives bring them).
+    proc = stage(mount.path("dms"), "--to", to)
+    check_ok(proc)
+    assert tree_bytes(to / "mxnet/mar") == tree_bytes(mount.path("dms/mar"))
+    assert f"0 failed" in proc.stdout and "that are no models" not in proc.stderr, proc.stdout + proc.stderr

@@ -39,6 +39,7 @@ Result<Listing> DmsHub::List(const ListOptions& options) {
     entry.path = {file};
     entry.kind = EntryKind::kFile;
     entry.remote = RemoteObject(model.location, std::nullopt, std::nullopt);
+    entry.framework = "mxnet";  // model-server archives (the /by-framework view, docs/staging.md)
     listing.entries.push_back(std::move(entry));
   }
   return listing;

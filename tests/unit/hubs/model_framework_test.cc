@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "hubfs/hubs/digits/digits_model_info.h"
+#include "hubfs/hubs/dms/dms_hub.h"
 
 namespace hubfs::hubs {
 namespace {
@@ -55,6 +56,15 @@ TEST(ModelFrameworkTest, DigitsInfoJsonSaysWhichFilesAreTheModel) {
   ASSERT_TRUE(old_caffe.ok());
   EXPECT_THAT(old_caffe->models, ElementsAre("s.caffemodel", "n.prototxt"));
   EXPECT_EQ(old_caffe->framework, "");
+}
+
+TEST(ModelFrameworkTest, ModelServerArchivesAreMxnetModels) {
+  dms::DmsHub hub({"dms", {{"squeezenet", "https://models.test/squeezenet_v1.1.model"}}});
+  auto listing = hub.List({});
+  ASSERT_TRUE(listing.ok());
+  ASSERT_EQ(listing->entries.size(), 1u);
+  EXPECT_EQ(listing->entries[0].path, std::vector<std::string>{"squeezenet.model"});
+  EXPECT_EQ(listing->entries[0].framework, "mxnet");
 }
 
 }  // namespace
