@@ -4,10 +4,6 @@
 // the cache already holds whole and verified is skipped without a read, which makes an
 // interrupted prefetch resumable by running it again.
 #include <fcntl.h>
-#include <poll.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -26,6 +22,7 @@
 #include "hubfs/app/commands.h"
 #include "pin.h"
 #include "prefetch_plan.h"
+#include "interruptible_workers.h"
 #include "prefetch_progress.h"
 #include "xattr.h"
 
@@ -33,7 +30,6 @@ namespace hubfs::app {
 namespace {
 
 constexpr size_t kReadSize = 1 << 20;
-constexpr auto kTick = std::chrono::milliseconds(200);  // progress redraw
 // After the last byte was read, how long a lazily verified file may take to show "verified".
 constexpr double kVerifyGraceSeconds = 10;
 constexpr double kVerifyBytesPerSecond = 100e6;
@@ -63,9 +59,7 @@ struct Run {
   const std::vector<PrefetchFile>* files;
   PrefetchProgress* progress;
   std::atomic<size_t> next{0};
-  std::atomic<size_t> workers_left{0};
   std::atomic<bool> stop{false};
-  int done_fd = -1;  // eventfd: the last worker to finish writes it, waking the main thread
 };
 
 // Reads `file` through the mount in slot `slot`; returns false when stopped half-way.
@@ -148,10 +142,6 @@ void Worker(size_t slot, Run* run) {
     if (i >= run->files->size()) break;
     if (!FetchOne((*run->files)[i], slot, run, &buffer)) break;
   }
-  if (run->workers_left.fetch_sub(1) == 1) {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(run->done_fd, &one, sizeof one);
-  }
 }
 
 // Updates the in-flight files' progress from how much of them the cache holds: a strictly
@@ -198,61 +188,23 @@ int RunPrefetch(const PrefetchArgs& args) {
     files = plan->files;
   }
 
-  // Ctrl-C, SIGTERM and SIGHUP are taken by the main thread alone (through a signalfd): the
-  // workers stop after their current 1 MiB read, and a read a worker is blocked in is not cut
-  // short by the signal.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
-  sigset_t old_mask;
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
-  const int signal_fd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC);
-  const int done_fd = ::eventfd(0, EFD_CLOEXEC);
-  if (signal_fd < 0 || done_fd < 0) {
-    std::fprintf(stderr, "hubfs prefetch: %s\n", std::strerror(errno));
-    return 1;
-  }
-
   Run run;
-  run.done_fd = done_fd;
   run.files = &files;
   run.progress = &progress;
-  const size_t workers = std::min(jobs, std::max<size_t>(files.size(), 1));
-  run.workers_left = workers;
-  std::vector<std::thread> threads;
-  for (size_t slot = 0; slot < workers; ++slot) threads.emplace_back(Worker, slot, &run);
-
-  bool interrupted = false;
-  progress.Tick();
-  while (run.workers_left.load() > 0) {
-    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
-    if (::poll(fds, 2, static_cast<int>(kTick.count())) > 0 && (fds[0].revents & POLLIN)) {
-      interrupted = true;
-      break;
-    }
+  WorkerHooks hooks;
+  hooks.work = [&run](size_t slot) { Worker(slot, &run); };
+  hooks.tick = [&] {
     if (tty) PollCached(&progress);
     progress.Tick();
+  };
+  hooks.summary = [&](bool interrupted) { progress.Summary(interrupted); };
+  auto interrupted =
+      RunInterruptibleWorkers(std::min(jobs, std::max<size_t>(files.size(), 1)), run.stop, hooks);
+  if (!interrupted) {
+    std::fprintf(stderr, "hubfs prefetch: %s\n", interrupted.error().message().c_str());
+    return 1;
   }
-  if (interrupted) {
-    run.stop = true;
-    // Workers finish their current read; one waiting for a whole file to be verified (strict)
-    // may take long, and the download goes on in the daemon anyway: do not wait for it.
-    for (int i = 0; i < 10 && run.workers_left.load() > 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    progress.Summary(true);
-    if (run.workers_left.load() > 0) {
-      std::fflush(nullptr);
-      std::_Exit(130);
-    }
-  } else {
-    progress.Summary(false);
-  }
-  for (std::thread& t : threads) t.join();
-  ::close(signal_fd);
-  ::close(done_fd);
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  if (interrupted) return 130;
+  if (*interrupted) return 130;
   return progress.failed() == 0 ? 0 : 1;
 }
 

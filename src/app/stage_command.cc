@@ -4,10 +4,6 @@
 // the mount, so the download takes the same path as any reader's (cache, verification), then
 // copied (stage_copy.h says why a copy). A file staged already (same size and sha256) is skipped,
 // which makes an interrupted stage resumable by running it again.
-#include <poll.h>
-#include <pthread.h>
-#include <sys/eventfd.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,13 +15,13 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "hubfs/app/commands.h"
 #include "hubfs/app/config.h"
+#include "interruptible_workers.h"
 #include "prefetch_progress.h"
 #include "stage_copy.h"
 #include "stage_plan.h"
@@ -34,7 +30,6 @@
 namespace hubfs::app {
 namespace {
 
-constexpr auto kTick = std::chrono::milliseconds(200);  // progress redraw
 
 // Shared by the workers and the main thread.
 struct Run {
@@ -42,9 +37,7 @@ struct Run {
   const std::vector<StageFile>* files = nullptr;
   PrefetchProgress* progress = nullptr;
   std::atomic<size_t> next{0};
-  std::atomic<size_t> workers_left{0};
   std::atomic<bool> stop{false};
-  int done_fd = -1;  // eventfd: the last worker to finish writes it, waking the main thread
   std::mutex mu;
   std::vector<std::string> sources;  // per slot: the file being staged ("" when idle); guarded by mu
   std::vector<std::string> temps;    // per slot: its temporary file; guarded by mu
@@ -122,10 +115,6 @@ void Worker(size_t slot, Run* run) {
     if (i >= run->files->size()) break;
     StageOne((*run->files)[i], slot, run);
   }
-  if (run->workers_left.fetch_sub(1) == 1) {
-    const uint64_t one = 1;
-    [[maybe_unused]] ssize_t n = ::write(run->done_fd, &one, sizeof one);
-  }
 }
 
 // Moves the in-flight files' progress by how much of them the cache holds: a strictly verified
@@ -190,67 +179,34 @@ int RunStage(const StageArgs& args) {
                             ProgressWords{"stage", "staged", "already staged"});
   for (const auto& [path, status] : plan->problems) progress.FailedOutsideSlot(path, status.message());
 
-  // Ctrl-C, SIGTERM and SIGHUP are taken by the main thread alone (through a signalfd); workers
-  // stop after their current 1 MiB read and remove their temporary files.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
-  sigset_t old_mask;
-  pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
-  const int signal_fd = ::signalfd(-1, &stop_signals, SFD_CLOEXEC);
-  const int done_fd = ::eventfd(0, EFD_CLOEXEC);
-  if (signal_fd < 0 || done_fd < 0) {
-    std::fprintf(stderr, "hubfs stage: %s\n", std::strerror(errno));
-    return 1;
-  }
-
+  // Workers stop after their current 1 MiB read and remove their temporary files; one blocked
+  // past the grace time is abandoned, its temporary file removed for it.
   Run run;
   run.dir = *dir;
-  run.done_fd = done_fd;
   run.files = &plan->files;
   run.progress = &progress;
   const size_t workers = std::min(jobs, std::max<size_t>(plan->files.size(), 1));
   run.sources.resize(workers);
   run.temps.resize(workers);
-  run.workers_left = workers;
-  std::vector<std::thread> threads;
-  for (size_t slot = 0; slot < workers; ++slot) threads.emplace_back(Worker, slot, &run);
-
-  bool interrupted = false;
-  progress.Tick();
-  while (run.workers_left.load() > 0) {
-    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
-    if (::poll(fds, 2, static_cast<int>(kTick.count())) > 0 && (fds[0].revents & POLLIN)) {
-      interrupted = true;
-      break;
-    }
+  WorkerHooks hooks;
+  hooks.work = [&run](size_t slot) { Worker(slot, &run); };
+  hooks.tick = [&] {
     if (tty) PollCached(&run);
     progress.Tick();
-  }
-  if (interrupted) {
-    run.stop = true;
-    // A worker blocked in a strict read (the whole file is being verified) may take long, and
-    // the download goes on in the daemon anyway: do not wait for it, but leave no partial file.
-    for (int i = 0; i < 10 && run.workers_left.load() > 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  };
+  hooks.summary = [&](bool interrupted) { progress.Summary(interrupted); };
+  hooks.abandon = [&run] {
+    std::lock_guard lock(run.mu);
+    for (const std::string& temp : run.temps) {
+      if (!temp.empty()) ::unlink(temp.c_str());
     }
-    progress.Summary(true);
-    if (run.workers_left.load() > 0) {
-      std::lock_guard lock(run.mu);
-      for (const std::string& temp : run.temps) {
-        if (!temp.empty()) ::unlink(temp.c_str());
-      }
-      std::fflush(nullptr);
-      std::_Exit(130);
-    }
-  } else {
-    progress.Summary(false);
+  };
+  auto interrupted = RunInterruptibleWorkers(workers, run.stop, hooks);
+  if (!interrupted) {
+    std::fprintf(stderr, "hubfs stage: %s\n", interrupted.error().message().c_str());
+    return 1;
   }
-  for (std::thread& t : threads) t.join();
-  ::close(signal_fd);
-  ::close(done_fd);
-  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  if (interrupted) return 130;
+  if (*interrupted) return 130;
   return progress.failed() == 0 ? 0 : 1;
 }
 
