@@ -22,8 +22,8 @@ std::vector<net::Credential> CredentialsOf(const Config& config) {
     c.origin = *hub.hf.endpoint;
     c.token = hub.hf.token.value_or("");
     c.hint = c.token.empty() ? "hub " + hub.name +
-                                   " has no token: set token in its [[hub]] table, HF_TOKEN, or the token file in "
-                                   "HF_HOME if the repository is private or gated"
+                                   " has no token: set a token (token = \"...\" in its [[hub]] table, HF_TOKEN, or "
+                                   "the token file in HF_HOME) if the repository is private or gated"
                              : "the token of hub " + hub.name + " does not give access to this repository";
     out.push_back(std::move(c));
   }

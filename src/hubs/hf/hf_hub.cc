@@ -43,8 +43,11 @@ std::vector<std::string> HfHub::FolderOf(const RepoRef& repo) {
 
 std::string HfHub::Explain(const RepoRef& repo, const Status& status) const {
   if (!IsAccessDenied(status)) return Describe(repo) + ": " + status.message();
-  return Describe(repo) + ": the server refused access (" + status.message() +
-         "): the repository is private or gated (or does not exist); " +
+  std::string why = Describe(repo) + ": the server refused access (" + status.message() +
+                    "): the repository is private or gated (or does not exist)";
+  // The transport (net::AuthorizingClient) may have said what to do about the token already.
+  if (status.message().find("token") != std::string::npos) return why;
+  return why + "; " +
          (options_.has_token ? "the configured token does not give access to it"
                              : "set a token (token = \"...\" in the hub's configuration, HF_TOKEN, or the token "
                                "file in HF_HOME) to read it");
