@@ -82,7 +82,20 @@ void PrintHub(const Config& config, const Config& file_only, const HubConfig& hu
       out << "  DIGITS_MODEL_STORE_URL adds " << hub.digits.stores.size() - from_file << " store URL(s)"
           << (before ? "" : " and creates this hub") << "\n";
     }
+  } else if (hub.type == "dms") {
+    for (const auto& model : hub.dms.models) {
+      out << "  " << hubs::dms::ArchiveFileName(model) << "  " << model.location << "\n";
+    }
   }
+}
+
+// The archive folders and their limits, in one line.
+std::string ArchivesText(const Config& c) {
+  if (!c.archives.views) return "off (archives are files only)";
+  const auto& l = c.archives.limits;
+  return "unpacked folders beside archives; refused beyond " + std::to_string(l.max_members) + " members, " +
+         std::to_string(l.max_total_bytes >> 20) + " MiB unpacked or " + std::to_string(l.max_ratio) +
+         " times their size";
 }
 
 // Where `hubfs mount` will log (mount_command.cc decides the same way).
@@ -130,6 +143,7 @@ int RunConfigCheck(const std::string& path, std::ostream& out, std::ostream& err
       << "verification  " << VerificationName(config->verification) << "\n"
       << "log_level     " << LevelName(config->log_level) << "\n"
       << "log_target    " << LogTargetText(*config) << "\n"
+      << "archives      " << ArchivesText(*config) << "\n"
       << "import        " << ImportText(*config);
   const Config file_only = WithoutEnvironment(*config);
   for (const HubConfig& hub : config->hubs) PrintHub(*config, file_only, hub, out);

@@ -180,6 +180,10 @@ def test_archive_views_can_be_switched_off(mount_factory, nginx_factory, archive
     mount.write_config([dms_hub(server.url, archives, ["model"])], extra="[archives]\nviews = false")
     mount.mount()
     assert os.listdir(mount.path(DMS)) == ["model.model"]
+    check = lib.hubfs_command("config", "check", mount.config)
+    assert check.returncode == 0, check.stderr
+    assert "archives      off (archives are files only)\n" in check.stdout
+    assert f"  model.model  {server.url}/{archives[1]['model']['path']}\n" in check.stdout
 
 
 def test_onnx_bundles_run_through_their_unpacked_folders(onnx_mount, onnx_fixture, tmp_path):

@@ -215,6 +215,7 @@ def test_config_check_ok_and_digits_environment(config, digits_server):
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(f"{config.config}: ok (2 hubs: onnx, digits)\n")
     assert "metadata_ttl  3600s" in proc.stdout
+    assert "archives      unpacked folders beside archives; refused beyond 100000 members" in proc.stdout
     assert f"store storeA  {digits_server.url}/storeA/\n" in proc.stdout
 
     extra = f"{digits_server.url}/storeC/"
