@@ -710,6 +710,8 @@ Status ApplyHfEnvironment(const EnvLookup& env, Config* config) {
           std::ifstream in(path);
           if (in) std::getline(in, token);
         }
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
+        if (!token.empty()) hub.hf.token_file = path;
       }
       while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) token.pop_back();
       if (!token.empty()) hub.hf.token = token;

@@ -447,6 +447,15 @@ int RunMount(const MountArgs& args) {
 
   HUBFS_LOG_INFO("hubfs {} mounting {} hub(s) from {} at {}, cache {}", HUBFS_VERSION,
                  config->hubs.size(), config->source, *mountpoint, config->cache_dir);
+  // A token file the Hugging Face client wrote is often 0644. It is not hubfs' configuration (whose
+  // secrets must be private, config_secrets.h), so say it rather than refuse to mount.
+  for (const HubConfig& hub : config->hubs) {
+    struct stat st {};
+    if (!hub.hf.token_file.empty() && ::stat(hub.hf.token_file.c_str(), &st) == 0 && (st.st_mode & (S_IRGRP | S_IROTH))) {
+      HUBFS_LOG_WARN("hub {}: the token file {} can be read by other users; chmod 600 {}", hub.name,
+                     hub.hf.token_file, hub.hf.token_file);
+    }
+  }
   Daemon daemon;
   Status started = Start(daemon, *config, args, *mountpoint);
   if (!started.ok()) {

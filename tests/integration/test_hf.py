@@ -138,6 +138,24 @@ def test_gated_and_private_repos_need_the_token_which_never_reaches_the_cdn(moun
         assert TOKEN not in m.path(".hubfs/config").read_text()
 
 
+def test_a_token_file_others_can_read_is_used_and_warned_about(mount_factory, hf_server, hf_data, tmp_path,
+                                                             monkeypatch):
+    gated = commit_files(hf_data, hub.GATED)
+    weights = next(p for p, f in gated.items() if f["lfs"])
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    monkeypatch.setenv("HF_TOKEN_PATH", str(token_file))
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    for mode, warned in ((0o644, True), (0o600, False)):
+        token_file.chmod(mode)
+        m = mount_hf(mount_factory, hf_server)
+        assert m.path(f"{HUB}/{hub.GATED}/{weights}").read_bytes() == Path(gated[weights]["bytes_path"]).read_bytes()
+        log = m.log_file.read_text()
+        assert (f"the token file {token_file} can be read by other users; chmod 600" in log) == warned, log
+        assert TOKEN not in log
+        m.umount()
+
+
 def test_rate_limit_storm_fails_reads_in_bounded_time_then_recovers(mount_factory, hf_server, hf_data):
     files = commit_files(hf_data, hub.MNIST)
     lfs = next(p for p, f in files.items() if f["lfs"])

@@ -57,6 +57,7 @@ namespace hubfs::app {
 struct HfConfig {
   std::optional<std::string> endpoint;
   std::optional<std::string> token;     // a secret: masked by DescribeConfig
+  std::string token_file;               // the file `token` was read from (HF_TOKEN_PATH, HF_HOME/token), if any
   std::optional<std::string> hf_cache;  // "" = do not read an existing HF cache
   std::vector<std::string> repos;       // "org/name", "datasets/org/name", with optional "@rev"
 };

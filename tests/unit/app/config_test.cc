@@ -632,6 +632,8 @@ TEST(HfConfigTest, EnvironmentFillsWhatTheFileLeftUnset) {
   ASSERT_TRUE(ApplyHfEnvironment(lookup, &c).ok());
   EXPECT_EQ(c.hubs[0].hf.endpoint, "http://mirror.test");
   EXPECT_EQ(c.hubs[0].hf.token, "hf_from_file");
+  EXPECT_EQ(c.hubs[0].hf.token_file, dir.path() + "/token");  // mount warns when others can read it
+  EXPECT_EQ(c.hubs[1].hf.token_file, "");
   EXPECT_EQ(c.hubs[0].hf.hf_cache, dir.path() + "/hub");
   EXPECT_EQ(c.hubs[1].hf.endpoint, "http://own.test") << "the file wins over the environment";
   EXPECT_EQ(c.hubs[1].hf.token, "hf_own");
@@ -642,6 +644,7 @@ TEST(HfConfigTest, EnvironmentFillsWhatTheFileLeftUnset) {
   ASSERT_TRUE(ApplyHfEnvironment(lookup, &d).ok());
   EXPECT_EQ(d.hubs[0].hf.endpoint, "https://huggingface.co");
   EXPECT_EQ(d.hubs[0].hf.token, "hf_env");
+  EXPECT_EQ(d.hubs[0].hf.token_file, "");
   EXPECT_EQ(d.hubs[0].hf.hf_cache, "/cache/hub");
 
   env = {{"HOME", "/home/u"}};
