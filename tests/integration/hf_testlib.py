@@ -24,6 +24,7 @@ Nothing but 127.0.0.1 is ever contacted.
 """
 
 import contextlib
+import fcntl
 import importlib.util
 import json
 import os
@@ -188,10 +189,13 @@ class HfServer:
     # -- faults
 
     def set_faults(self, faults):
-        """Replaces the faults file (atomically); the next request sees it. See hf_server.py."""
+        """Replaces the faults file (atomically, under the server's flock, so a request counting
+        down cannot write the old faults back); the next request sees it. See hf_server.py."""
         tmp = self.faults_path.with_suffix(".tmp")
         tmp.write_text(json.dumps(faults))
-        os.replace(tmp, self.faults_path)
+        with open(f"{self.faults_path}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.replace(tmp, self.faults_path)
 
     def clear_faults(self):
         self.set_faults({})
