@@ -55,19 +55,8 @@ def nginx(nginx_factory, onnx_fixture):
 
 @pytest.fixture
 def mount_factory(tmp_path):
-    mounts = []
-
-    def make():
-        mount = lib.HubfsMount(tmp_path, f"m{len(mounts)}")
-        mounts.append(mount)
-        return mount
-
-    yield make
-    problems = []
-    for mount in mounts:
-        problems += mount.cleanup()
-        print(mount.log_tail())  # pytest shows it only when the test failed
-    assert not problems, "teardown: " + "; ".join(problems)
+    with lib.mounts_in(tmp_path) as make:
+        yield make
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ Environment: HUBFS_BIN (required), HUBFS_SOURCE_DIR (default: this checkout), HU
 that silently skips on a machine without FUSE tests nothing.
 """
 
+import contextlib
 import dataclasses
 import errno
 import importlib.util
@@ -620,6 +621,28 @@ class HubfsMount:
 
 
 # ------------------------------------------------------------------------------ assertions
+
+@contextlib.contextmanager
+def mounts_in(work):
+    """Yields a factory of HubfsMount objects below `work`. At exit every mount is cleaned up
+    (always unmounted), its log printed (pytest shows it when the test failed), and any teardown
+    problem fails the test."""
+    mounts = []
+
+    def make():
+        mount = HubfsMount(work, f"m{len(mounts)}")
+        mounts.append(mount)
+        return mount
+
+    try:
+        yield make
+    finally:
+        problems = []
+        for mount in mounts:
+            problems += mount.cleanup()
+            print(mount.log_tail())
+    assert not problems, "teardown: " + "; ".join(problems)
+
 
 @dataclasses.dataclass
 class Seen:

@@ -135,19 +135,8 @@ def world_work():
 
 @pytest.fixture
 def world_mounts(world_work):
-    mounts = []
-
-    def make():
-        mount = lib.HubfsMount(world_work, f"m{len(mounts)}")
-        mounts.append(mount)
-        return mount
-
-    yield make
-    problems = []
-    for mount in mounts:
-        problems += mount.cleanup()
-        print(mount.log_tail())
-    assert not problems, "teardown: " + "; ".join(problems)
+    with lib.mounts_in(world_work) as make:
+        yield make
 
 
 def test_other_users_read_but_change_nothing(world_mounts, onnx_fixture, nginx):
